@@ -1,0 +1,85 @@
+"""Builds the cdktf app from validated configs and synthesizes it, all-or-nothing."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from stacks.atlantis_stack import AtlantisStack
+from stacks.backend import StateBackendStack, bootstrap_stack_name
+from stacks.config import AtlantisConfig
+from stacks.framework import App, Aspects
+from stacks.tagging import TagPolicyCheck, stackkit_tags
+
+
+class SynthError(Exception):
+    """Synthesis found a problem (for example a resource without the StackKit tags); nothing was written."""
+
+
+def build_app(configs: list[AtlantisConfig], outdir: str | None) -> tuple[App, list[TagPolicyCheck]]:
+    app = App(outdir=outdir) if outdir else App()
+    checks: list[TagPolicyCheck] = []
+    bootstraps: dict[str, AtlantisConfig] = {}
+    for config in configs:
+        stack = AtlantisStack(app, config)
+        checks.append(_check_tags(stack, config))
+        if not config.existing_state_bucket:
+            bootstraps.setdefault(bootstrap_stack_name(config), config)
+    for config in bootstraps.values():
+        checks.append(_check_tags(StateBackendStack(app, config), config))
+    return app, checks
+
+
+def _check_tags(stack: object, config: AtlantisConfig) -> TagPolicyCheck:
+    check = TagPolicyCheck(stackkit_tags(config))
+    Aspects.of(stack).add(check)  # type: ignore[arg-type]
+    return check
+
+
+def warnings_for(config: AtlantisConfig) -> list[str]:
+    if config.has_certificate:
+        return []
+    return [
+        f"warning: {config.source}: no certificate_arn or route53_zone_name, so webhooks and the UI of "
+        f"{config.stack_name} travel unencrypted over HTTP"
+    ]
+
+
+def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> None:
+    """Synthesize every stack. Without a CLI-provided outdir, write to a staging folder and swap it in at the end."""
+    for config in configs:
+        for warning in warnings_for(config):
+            print(warning, file=sys.stderr)
+    if outdir is None:  # the cdktf CLI owns its output folder and its error handling
+        _build_and_synth(configs, None)
+        return
+    target = Path(outdir)
+    staging = target.with_name(f"{target.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _build_and_synth(configs, str(staging))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> None:
+    app, checks = build_app(configs, outdir)
+    try:
+        app.synth()
+    except RuntimeError:
+        # cdktf refuses to synthesize a stack with error annotations; report our own finding in one line instead.
+        _raise_on_violations(checks)
+        raise
+    _raise_on_violations(checks)
+
+
+def _raise_on_violations(checks: list[TagPolicyCheck]) -> None:
+    violations = [violation for check in checks for violation in check.violations]
+    if violations:
+        raise SynthError(
+            f"tag policy: {violations[0]}" + (f" (+{len(violations) - 1} more)" if len(violations) > 1 else "")
+        )

@@ -1,0 +1,134 @@
+"""Where Atlantis runs: a new two-AZ VPC, or the existing VPC and subnets named in config."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from stacks.aws import aws
+from stacks.config import AtlantisConfig
+from stacks.framework import Construct, Fn, Token
+
+AZ_COUNT = 2
+
+
+class AtlantisNetwork(Construct):
+    """Exposes ``vpc_id``, ``public_subnet_ids`` (load balancer) and ``private_subnet_ids`` (tasks, EFS)."""
+
+    vpc_id: str
+    public_subnet_ids: list[str]
+    private_subnet_ids: list[str]
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AtlantisConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        if config.use_existing_vpc:
+            self.vpc_id = config.existing_vpc_id
+            self.public_subnet_ids = list(config.existing_public_subnet_ids)
+            self.private_subnet_ids = list(config.existing_private_subnet_ids)
+        else:
+            self._create_vpc()
+
+    def _create_vpc(self) -> None:
+        config = self.config
+        name = f"{config.environment}-atlantis"
+        zones = aws.data_aws_availability_zones.DataAwsAvailabilityZones(
+            self,
+            "zones",
+            state="available",
+            filter=[
+                aws.data_aws_availability_zones.DataAwsAvailabilityZonesFilter(
+                    name="opt-in-status", values=["opt-in-not-required"]
+                )
+            ],
+        )
+        vpc = aws.vpc.Vpc(
+            self,
+            "vpc",
+            cidr_block=config.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        # The default security group must allow nothing, so nothing lands in it by accident.
+        aws.default_security_group.DefaultSecurityGroup(
+            self, "default-security-group", vpc_id=vpc.id, tags={"Name": f"{name}-default-deny"}
+        )
+        internet_gateway = aws.internet_gateway.InternetGateway(
+            self, "internet-gateway", vpc_id=vpc.id, tags={"Name": name}
+        )
+        public_cidrs, private_cidrs = subnet_cidrs(config.vpc_cidr)
+
+        public_routes = aws.route_table.RouteTable(
+            self, "public-routes", vpc_id=vpc.id, tags={"Name": f"{name}-public"}
+        )
+        aws.route.Route(
+            self,
+            "public-default-route",
+            route_table_id=public_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=internet_gateway.id,
+        )
+        public_subnets = []
+        private_subnets = []
+        nat_gateways = []
+        for index in range(AZ_COUNT):
+            zone = Token.as_string(Fn.element(zones.names, index))
+            public = aws.subnet.Subnet(
+                self,
+                f"public-{index}",
+                vpc_id=vpc.id,
+                cidr_block=public_cidrs[index],
+                availability_zone=zone,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-public-{index}", "Tier": "public"},
+            )
+            aws.route_table_association.RouteTableAssociation(
+                self, f"public-{index}-routes", subnet_id=public.id, route_table_id=public_routes.id
+            )
+            public_subnets.append(public)
+            if index == 0 or not config.single_nat_gateway:
+                address = aws.eip.Eip(self, f"nat-{index}-address", domain="vpc", tags={"Name": f"{name}-nat-{index}"})
+                nat_gateways.append(
+                    aws.nat_gateway.NatGateway(
+                        self,
+                        f"nat-{index}",
+                        allocation_id=address.id,
+                        subnet_id=public.id,
+                        tags={"Name": f"{name}-nat-{index}"},
+                        depends_on=[internet_gateway],
+                    )
+                )
+            private = aws.subnet.Subnet(
+                self,
+                f"private-{index}",
+                vpc_id=vpc.id,
+                cidr_block=private_cidrs[index],
+                availability_zone=zone,
+                tags={"Name": f"{name}-private-{index}", "Tier": "private"},
+            )
+            private_routes = aws.route_table.RouteTable(
+                self, f"private-{index}-routes", vpc_id=vpc.id, tags={"Name": f"{name}-private-{index}"}
+            )
+            aws.route.Route(
+                self,
+                f"private-{index}-default-route",
+                route_table_id=private_routes.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nat_gateways[-1].id,
+            )
+            aws.route_table_association.RouteTableAssociation(
+                self, f"private-{index}-routes-association", subnet_id=private.id, route_table_id=private_routes.id
+            )
+            private_subnets.append(private)
+
+        self.vpc = vpc
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
+        self.private_subnet_ids = [subnet.id for subnet in private_subnets]
+        self.nat_gateway_count = len(nat_gateways)
+
+
+def subnet_cidrs(vpc_cidr: str) -> tuple[list[str], list[str]]:
+    """Split the VPC into four equal blocks: two public subnets, then two private ones (one per AZ)."""
+    quarters = [str(block) for block in ipaddress.ip_network(vpc_cidr).subnets(prefixlen_diff=2)]
+    return quarters[:AZ_COUNT], quarters[AZ_COUNT : 2 * AZ_COUNT]

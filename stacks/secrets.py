@@ -1,0 +1,44 @@
+"""The Secrets Manager secret that holds Atlantis's credentials.
+
+The secret's *values* never pass through Terraform: ``quick-deploy.sh`` (or an operator with the AWS CLI) writes
+them, so tokens stay out of cdk.tf.json, the plan and the state file. The stack looks the secret up by name and
+hands the task its ARN plus JSON key; the execution role may read exactly these ARNs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stacks.aws import aws
+from stacks.config import AtlantisConfig
+from stacks.framework import Construct
+
+GITHUB_TOKEN = "github_token"
+WEBHOOK_SECRET = "webhook_secret"
+INFRACOST_API_KEY = "infracost_api_key"
+OPENAI_API_KEY = "openai_api_key"
+SLACK_WEBHOOK_URL = "slack_webhook_url"
+WEB_PASSWORD = "web_password"
+
+
+@dataclass(frozen=True)
+class SecretReference:
+    """An ECS ``secrets`` entry: environment variable name -> ``<secret ARN>:<json key>::``."""
+
+    env_name: str
+    json_key: str
+
+
+class AtlantisSecret(Construct):
+    """Exposes ``arn`` and ``value_from(json_key)``."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: AtlantisConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = aws.data_aws_secretsmanager_secret.DataAwsSecretsmanagerSecret(
+            self, "secret", name=config.secret_name
+        )
+        self.arn: str = self.secret.arn
+        self.kms_key_id: str = self.secret.kms_key_id
+
+    def value_from(self, json_key: str) -> str:
+        return f"{self.arn}:{json_key}::"

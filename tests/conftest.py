@@ -1,0 +1,128 @@
+"""Shared fixtures: scenario configs, synthesized once per test session and parsed into dicts."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.config import AtlantisConfig, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO / "config"
+
+FAKE_ACCOUNT = "123456789012"
+FAKE_CERT_ARN = f"arn:aws:acm:ap-northeast-2:{FAKE_ACCOUNT}:certificate/0f4d2f1e-1111-2222-3333-444455556666"
+
+# Each scenario is config/prod.tfvars plus these overrides (HCL literals), or a shipped file as it is.
+SCENARIOS: dict[str, dict[str, str]] = {
+    "prod": {},
+    "dev": {"__file__": "dev"},
+    "prod_existing_vpc": {
+        "stack_name": '"existing-vpc-stack"',
+        "environment": '"prodvpc"',
+        "secret_name": '"prodvpc-atlantis-secrets"',
+        "use_existing_vpc": "true",
+        "existing_vpc_id": '"vpc-0123456789abcdef0"',
+        "existing_public_subnet_ids": '["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]',
+        "existing_private_subnet_ids": '["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]',
+        "existing_state_bucket": '"acme-terraform-state"',
+        "existing_lock_table": '"acme-terraform-locks"',
+    },
+    "prod_route53": {
+        "stack_name": '"route53-stack"',
+        "environment": '"prodr53"',
+        "secret_name": '"prodr53-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "route53_zone_name": '"example.com"',
+    },
+    "prod_full": {
+        "stack_name": '"full-stack"',
+        "environment": '"prodfull"',
+        "secret_name": '"prodfull-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "certificate_arn": f'"{FAKE_CERT_ARN}"',
+        "alarm_emails": '["ops@example.com"]',
+        "enable_slack_notifications": "true",
+        "enable_ai_reviewer": "true",
+        "enable_infracost": "true",
+        "task_policy_arns": '["arn:aws:iam::aws:policy/ReadOnlyAccess"]',
+        "task_assume_role_arns": f'["arn:aws:iam::{FAKE_ACCOUNT}:role/terraform-apply"]',
+    },
+}
+
+
+def render_tfvars(base: Path, overrides: dict[str, str]) -> str:
+    """The base file with each overridden key (including a multi-line list value) replaced by the override."""
+    kept: list[str] = []
+    skipping_list = False
+    for line in base.read_text().splitlines():
+        if skipping_list:
+            skipping_list = not line.strip().startswith("]")
+            continue
+        if line.split("=")[0].strip() in overrides:
+            skipping_list = line.rstrip().endswith("[")
+            continue
+        kept.append(line)
+    return "\n".join(kept + [f"{key} = {value}" for key, value in overrides.items()]) + "\n"
+
+
+def write_scenario(directory: Path, name: str) -> Path:
+    overrides = dict(SCENARIOS[name])
+    base = CONFIG_DIR / f"{overrides.pop('__file__', 'prod')}.tfvars"
+    path = directory / f"{name}.tfvars"
+    path.write_text(render_tfvars(base, overrides))
+    return path
+
+
+@pytest.fixture(scope="session")
+def scenario_configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, AtlantisConfig]:
+    directory = tmp_path_factory.mktemp("config")
+    return {name: load_config(write_scenario(directory, name), environ={}) for name in SCENARIOS}
+
+
+@pytest.fixture(scope="session")
+def synth_outdir(scenario_configs: dict[str, AtlantisConfig], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every scenario synthesized in one app: one jsii runtime and one provider import for the whole session."""
+    from stacks.app import synthesize
+
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    synthesize(list(scenario_configs.values()), str(outdir))
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def synthesized(scenario_configs: dict[str, AtlantisConfig], synth_outdir: Path) -> dict[str, dict[str, Any]]:
+    """Each scenario's cdk.tf.json, parsed."""
+    return {
+        name: json.loads((synth_outdir / "stacks" / config.stack_name / "cdk.tf.json").read_text())
+        for name, config in scenario_configs.items()
+    }
+
+
+def resources(stack: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return list(stack.get("resource", {}).get(resource_type, {}).values())
+
+
+def only(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = resources(stack, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]
+
+
+def container_definition(stack: dict[str, Any]) -> dict[str, Any]:
+    definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
+    assert len(definitions) == 1
+    return definitions[0]
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(("TF_", "STACKKIT_", "ATLANTIS_", "CDKTF_")):
+            monkeypatch.delenv(name, raising=False)
+    yield
