@@ -8,6 +8,7 @@ from stacks.config import AtlantisConfig
 from stacks.framework import Construct, TerraformOutput, TerraformStack
 from stacks.iam import AtlantisRoles
 from stacks.load_balancer import AtlantisLoadBalancer
+from stacks.monitoring import AtlantisMonitoring
 from stacks.network import AtlantisNetwork
 from stacks.secrets import AtlantisSecret
 from stacks.security_groups import AtlantisSecurityGroups
@@ -28,6 +29,7 @@ class AtlantisStack(TerraformStack):
         )
         configure_backend(self, config)
         identity = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity")
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition")
 
         network = AtlantisNetwork(self, "network", config=config)
         groups = AtlantisSecurityGroups(self, "security-groups", config=config, vpc_id=network.vpc_id)
@@ -74,6 +76,21 @@ class AtlantisStack(TerraformStack):
             target_group_arn=load_balancer.target_group.arn,
             depends_on=load_balancer.listeners,
         )
+        monitoring = AtlantisMonitoring(
+            self,
+            "monitoring",
+            config=config,
+            account_id=identity.account_id,
+            partition=partition.partition,
+            secret=secret,
+            cluster_name=service.cluster.name,
+            cluster_arn=service.cluster.arn,
+            service_name=service.service.name,
+            load_balancer_arn_suffix=load_balancer.alb.arn_suffix,
+            target_group_arn_suffix=load_balancer.target_group.arn_suffix,
+            file_system_id=storage.file_system.id,
+        )
+        monitoring.add_dashboard()
 
         self.network = network
         self.load_balancer = load_balancer
@@ -90,6 +107,7 @@ class AtlantisStack(TerraformStack):
             "secret_arn": (secret.arn, "Secrets Manager secret Atlantis reads"),
             "efs_file_system_id": (storage.file_system.id, "EFS file system holding Atlantis data"),
             "log_group_name": (logs.name, "CloudWatch log group of the Atlantis task"),
+            "alerts_topic_arn": (monitoring.topic.arn, "SNS topic for alarms and task-stop events"),
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)

@@ -1,0 +1,113 @@
+"""A Python Lambda packaged from ``lambda/<package>/``, with its own log group and a role that starts empty.
+
+The zip holds the package folder itself (``<package>/handler.py``), so the runtime code keeps its absolute imports
+(``from slack_notifier.blocks import ...``) exactly as the tests import it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from stacks.aws import aws
+from stacks.config import PROJECT_ROOT, AtlantisConfig
+from stacks.framework import AssetType, Construct, Fn, TerraformAsset
+from stacks.iam import assume_role_policy, policy_document
+
+LAMBDA_SOURCE = PROJECT_ROOT / "lambda"
+STAGING = PROJECT_ROOT / "build" / "lambda-src"
+RUNTIME = "python3.12"
+
+
+def stage_package(package: str) -> Path:
+    """Copy lambda/<package> (sources only, no caches) into build/lambda-src/<package>/<package>."""
+    source = LAMBDA_SOURCE / package
+    if not (source / "handler.py").is_file():
+        raise FileNotFoundError(f"{source}/handler.py is missing; expected the Lambda package there")
+    root = STAGING / package
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(source, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
+    return root
+
+
+class PythonLambda(Construct):
+    """Exposes ``function``, ``role``, ``log_group``, ``name`` and ``arn``; ``grant`` adds policy statements."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AtlantisConfig,
+        function_name: str,
+        package: str,
+        description: str,
+        environment: dict[str, str],
+        account_id: str,
+        timeout: int = 30,
+        memory_size: int = 256,
+        reserved_concurrency: int = 2,
+        layers: list[str] | None = None,
+        kms_key_arn: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.name = function_name
+        asset = TerraformAsset(self, "code", path=str(stage_package(package)), type=AssetType.ARCHIVE)
+        self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "log-group",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=kms_key_arn,
+        )
+        self.role = aws.iam_role.IamRole(
+            self,
+            "role",
+            name=f"{function_name}-lambda",
+            description=f"Runs {function_name}: {description}",
+            assume_role_policy=assume_role_policy("lambda.amazonaws.com", account_id),
+        )
+        self._statements: list[dict[str, Any]] = [
+            {
+                "Sid": "WriteOwnLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{self.log_group.arn}:*",
+            },
+            {
+                "Sid": "XRayTraces",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            },
+        ]
+        self._policy = aws.iam_role_policy.IamRolePolicy(
+            self, "policy", name=f"{function_name}-least-privilege", role=self.role.id, policy=policy_document(*self._statements)
+        )
+        self.function = aws.lambda_function.LambdaFunction(
+            self,
+            "function",
+            function_name=function_name,
+            description=description,
+            role=self.role.arn,
+            runtime=RUNTIME,
+            architectures=["arm64"],
+            handler=f"{package}.handler.handler",
+            filename=asset.path,
+            source_code_hash=Fn.filebase64sha256(asset.path),
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrency,
+            layers=layers,
+            kms_key_arn=kms_key_arn,
+            tracing_config=aws.lambda_function.LambdaFunctionTracingConfig(mode="Active"),
+            environment=aws.lambda_function.LambdaFunctionEnvironment(variables=environment),
+            depends_on=[self.log_group, self._policy],
+        )
+        self.arn: str = self.function.arn
+
+    def grant(self, *statements: dict[str, Any]) -> None:
+        """Add statements to the function's inline policy (rendered once at synth time)."""
+        self._statements.extend(statements)
+        self._policy.policy = policy_document(*self._statements)
