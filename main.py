@@ -1,8 +1,8 @@
 """Entry point: validate every environment's config, then synthesize one stack per environment.
 
-    python main.py                              # all config/*.tfvars -> cdktf.out/stacks/<stack_name>/
-    STACKKIT_ENVIRONMENTS=prod python main.py   # only config/prod.tfvars
-    STACKKIT_CONFIG_DIR=... STACKKIT_OUTDIR=...  # other config folder / output folder
+python main.py                              # all config/*.tfvars -> cdktf.out/stacks/<stack_name>/
+STACKKIT_ENVIRONMENTS=prod python main.py   # only config/prod.tfvars
+STACKKIT_CONFIG_DIR=... STACKKIT_OUTDIR=...  # other config folder / output folder
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from stacks.atlantis_stack import AtlantisStack
 from stacks.backend import StateBackendStack, bootstrap_stack_name
 from stacks.config import AtlantisConfig
 from stacks.framework import App, Aspects
+from stacks.lambda_layer import LayerBuildError
 from stacks.tagging import TagPolicyCheck, stackkit_tags
 
 
@@ -57,6 +58,7 @@ def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> None:
     target = Path(outdir)
     staging = target.with_name(f"{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         _build_and_synth(configs, str(staging))
     except BaseException:
@@ -67,7 +69,10 @@ def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> None:
 
 
 def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> None:
-    app, checks = build_app(configs, outdir)
+    try:
+        app, checks = build_app(configs, outdir)
+    except LayerBuildError as error:
+        raise SynthError(str(error)) from None
     try:
         app.synth()
     except RuntimeError:

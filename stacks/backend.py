@@ -7,6 +7,7 @@ import json
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct, S3Backend, TerraformOutput, TerraformStack
+from stacks.kms import ServiceKey
 from stacks.tagging import stackkit_tags
 
 
@@ -38,7 +39,41 @@ class StateBackendStack(TerraformStack):
             region=config.aws_region,
             default_tags=[aws.provider.AwsProviderDefaultTags(tags=tags)],
         )
+        account_id = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity").account_id
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
+        key = ServiceKey(
+            self,
+            "state-key",
+            alias=f"{config.org_name.lower()}-terraform-state",
+            description="Encrypts Terraform state and its lock table",
+            account_id=account_id,
+            partition=partition,
+            services=[],
+        )
         bucket = aws.s3_bucket.S3Bucket(self, "state-bucket", bucket=config.state_bucket)
+        lifecycle = aws.s3_bucket_lifecycle_configuration
+        # Keep every current state; old versions are the undo history, kept for 90 days.
+        lifecycle.S3BucketLifecycleConfiguration(
+            self,
+            "state-bucket-lifecycle",
+            bucket=bucket.id,
+            rule=[
+                lifecycle.S3BucketLifecycleConfigurationRule(
+                    id="expire-old-state-versions",
+                    status="Enabled",
+                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        lifecycle.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        lifecycle.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=1
+                        )
+                    ],
+                )
+            ],
+        )
+        aws.s3_bucket_notification.S3BucketNotification(self, "state-bucket-events", bucket=bucket.id, eventbridge=True)
         # State history is how a bad apply is undone: never lose a version.
         aws.s3_bucket_versioning.S3BucketVersioningA(
             self,
@@ -55,7 +90,7 @@ class StateBackendStack(TerraformStack):
             rule=[
                 aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms"
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
                     ),
                     bucket_key_enabled=True,
                 )
@@ -90,7 +125,9 @@ class StateBackendStack(TerraformStack):
             hash_key="LockID",
             attribute=[aws.dynamodb_table.DynamodbTableAttribute(name="LockID", type="S")],
             point_in_time_recovery=aws.dynamodb_table.DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=aws.dynamodb_table.DynamodbTableServerSideEncryption(enabled=True),
+            server_side_encryption=aws.dynamodb_table.DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=key.arn
+            ),
             deletion_protection_enabled=True,
         )
         TerraformOutput(self, "state_bucket", value=bucket.bucket)

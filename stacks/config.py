@@ -16,6 +16,16 @@ from typing import Any
 
 import hcl2
 
+# GitHub's webhook delivery ranges ("hooks" in https://api.github.com/meta), read 2026-11-26. Refresh with:
+#   curl -s https://api.github.com/meta | jq -c .hooks
+GITHUB_WEBHOOK_CIDRS = (
+    "192.30.252.0/22",
+    "185.199.108.0/22",
+    "140.82.112.0/20",
+    "143.55.64.0/20",
+    "2a0a:a440::/29",
+    "2606:50c0::/32",
+)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ATLANTIS_IMAGE = "ghcr.io/runatlantis/atlantis:v0.47.1"
 DEFAULT_TERRAFORM_VERSION = "1.7.5"
@@ -144,7 +154,7 @@ class AtlantisConfig:
     allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     task_cpu: int = 1024
     task_memory: int = 2048
-    log_retention_days: int = 30
+    log_retention_days: int = 365
     deletion_protection: bool = True
     enable_efs_backup: bool = True
     task_policy_arns: tuple[str, ...] = ()
@@ -154,6 +164,35 @@ class AtlantisConfig:
     ai_provider: str = "openai"
     ai_model: str = ""
     plan_retention_days: int = 30
+    ai_max_concurrency: int = 2
+    # Security (see README "Security").
+    kms_key_mode: str = "customer"
+    enable_waf: bool = True
+    waf_rate_limit: int = 2000
+    enable_vpc_flow_logs: bool = True
+    enable_alb_access_logs: bool = True
+    access_log_retention_days: int = 90
+    auth_mode: str = "basic"
+    web_username: str = "atlantis"
+    oidc_issuer: str = ""
+    oidc_authorization_endpoint: str = ""
+    oidc_token_endpoint: str = ""
+    oidc_user_info_endpoint: str = ""
+    oidc_client_id: str = ""
+    cognito_user_pool_arn: str = ""
+    cognito_user_pool_client_id: str = ""
+    cognito_user_pool_domain: str = ""
+    restrict_webhooks_to_github: bool = False
+    github_webhook_cidrs: tuple[str, ...] = GITHUB_WEBHOOK_CIDRS
+    enable_ecs_exec: bool = False
+    availability_zones: tuple[str, ...] = ()
+    # Capacity and Atlantis depth.
+    desired_count: int = 1
+    autoscaling_max_count: int = 0
+    locking_db: str = "boltdb"
+    use_fargate_spot: bool = False
+    cpu_architecture: str = ""
+    github_app_id: str = ""
     extra_tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -163,6 +202,20 @@ class AtlantisConfig:
     @property
     def atlantis_scheme(self) -> str:
         return "https" if self.has_certificate else "http"
+
+    @property
+    def zone_names(self) -> tuple[str, ...]:
+        """Zones the VPC may use, pinned by name so a new AZ never silently joins the set."""
+        return self.availability_zones or tuple(f"{self.aws_region}{letter}" for letter in "abcd")
+
+    @property
+    def task_architecture(self) -> str:
+        """ARM64 (Graviton, cheaper) unless Fargate Spot is on: Spot capacity exists for X86_64 only."""
+        return self.cpu_architecture or ("X86_64" if self.use_fargate_spot else "ARM64")
+
+    @property
+    def max_task_count(self) -> int:
+        return max(self.desired_count, self.autoscaling_max_count)
 
     @property
     def state_bucket(self) -> str:
@@ -198,6 +251,7 @@ def _environment_defaults(environment: str) -> dict[str, Any]:
         "single_nat_gateway": not production,
         "deletion_protection": production,
         "enable_efs_backup": production,
+        "use_fargate_spot": not production,
     }
 
 
@@ -397,6 +451,8 @@ def validate(config: AtlantisConfig) -> None:
     _validate_backend(c)
     _validate_service(c)
     _validate_integrations(c)
+    _validate_security(c)
+    _validate_capacity(c)
 
 
 def _validate_network(c: AtlantisConfig) -> None:
@@ -565,6 +621,128 @@ def _validate_integrations(c: AtlantisConfig) -> None:
         "ai_provider",
         f'"{c.ai_provider}" is not supported; expected "openai" or "bedrock"',
     )
+
+
+def _one_of(c: AtlantisConfig, key: str, allowed: tuple[str, ...]) -> None:
+    value = getattr(c, key)
+    expected = " or ".join(f'"{item}"' for item in allowed)
+    _check(value in allowed, c, key, f'"{value}" is not supported; expected {expected}')
+
+
+def _is_https_url(value: str) -> bool:
+    return bool(re.match(r"^https://[A-Za-z0-9.-]+(?::\d+)?(?:/\S*)?$", value))
+
+
+def _validate_security(c: AtlantisConfig) -> None:
+    _one_of(c, "kms_key_mode", ("customer", "aws"))
+    _check(1 <= c.ai_max_concurrency <= 50, c, "ai_max_concurrency", f"{c.ai_max_concurrency}; expected 1-50")
+    if c.ai_provider == "bedrock" and c.enable_ai_reviewer:
+        _check(
+            bool(re.match(r"^[a-z0-9-]+\.[A-Za-z0-9.:_-]+$", c.resolved_ai_model)),
+            c,
+            "ai_model",
+            f'"{c.resolved_ai_model}" is not a Bedrock model id; expected e.g. anthropic.claude-3-5-sonnet-20240620-v1:0',
+        )
+    _one_of(c, "auth_mode", ("basic", "oidc", "cognito"))
+    _check(100 <= c.waf_rate_limit <= 2_000_000_000, c, "waf_rate_limit", f"{c.waf_rate_limit}; expected 100 or more")
+    _check(
+        1 <= c.access_log_retention_days <= 3650,
+        c,
+        "access_log_retention_days",
+        f"{c.access_log_retention_days}; expected 1-3650",
+    )
+    _check(bool(_GITHUB_USER.match(c.web_username)), c, "web_username", f'"{c.web_username}"; expected letters/digits')
+    _each(c, "github_webhook_cidrs", _is_cidr, "a CIDR block from GitHub's meta API (hooks)")
+    if c.restrict_webhooks_to_github:
+        _check(c.enable_waf, c, "restrict_webhooks_to_github", "needs enable_waf = true; expected both true")
+        _check(bool(c.github_webhook_cidrs), c, "github_webhook_cidrs", "is empty; expected GitHub's hooks ranges")
+    region_zone = re.compile(rf"^{re.escape(c.aws_region)}[a-z]$")
+    _each(c, "availability_zones", lambda z: bool(region_zone.match(z)), f"a zone name in {c.aws_region}")
+    if c.availability_zones:
+        _check(len(set(c.availability_zones)) >= 2, c, "availability_zones", "lists one zone; expected at least two")
+    if c.auth_mode in ("oidc", "cognito"):
+        _check(
+            c.has_certificate,
+            c,
+            "auth_mode",
+            f'"{c.auth_mode}" needs HTTPS (ALB authentication works on HTTPS listeners only); '
+            "expected certificate_arn or custom_domain + route53_zone_name",
+        )
+    if c.auth_mode == "oidc":
+        for key in ("oidc_issuer", "oidc_authorization_endpoint", "oidc_token_endpoint", "oidc_user_info_endpoint"):
+            _check(
+                _is_https_url(getattr(c, key)),
+                c,
+                key,
+                f'"{getattr(c, key)}" is not an https URL; expected one for auth_mode = "oidc"',
+            )
+        _check(bool(c.oidc_client_id), c, "oidc_client_id", 'is empty; expected the client id for auth_mode = "oidc"')
+    if c.auth_mode == "cognito":
+        _check(
+            bool(
+                re.match(
+                    rf"^arn:aws(?:-[a-z]+)*:cognito-idp:{re.escape(c.aws_region)}:\d{{12}}:userpool/[\w-]+$",
+                    c.cognito_user_pool_arn,
+                )
+            ),
+            c,
+            "cognito_user_pool_arn",
+            f'"{c.cognito_user_pool_arn}" is not a Cognito user pool ARN in {c.aws_region}; expected one for auth_mode = "cognito"',
+        )
+        _check(
+            bool(c.cognito_user_pool_client_id),
+            c,
+            "cognito_user_pool_client_id",
+            "is empty; expected the app client id",
+        )
+        _check(
+            bool(c.cognito_user_pool_domain),
+            c,
+            "cognito_user_pool_domain",
+            "is empty; expected the user pool domain prefix",
+        )
+
+
+def _validate_capacity(c: AtlantisConfig) -> None:
+    _one_of(c, "locking_db", ("boltdb", "redis"))
+    if c.cpu_architecture:
+        _one_of(c, "cpu_architecture", ("ARM64", "X86_64"))
+    _check(
+        not (c.use_fargate_spot and c.cpu_architecture == "ARM64"),
+        c,
+        "cpu_architecture",
+        '"ARM64" with use_fargate_spot = true: Fargate Spot runs X86_64 tasks only; expected "X86_64" or no Spot',
+    )
+    _check(1 <= c.desired_count <= 10, c, "desired_count", f"{c.desired_count}; expected 1-10")
+    _check(
+        c.autoscaling_max_count == 0 or c.autoscaling_max_count >= c.desired_count,
+        c,
+        "autoscaling_max_count",
+        f"{c.autoscaling_max_count} is below desired_count {c.desired_count}; expected 0 (off) or at least desired_count",
+    )
+    if c.locking_db == "boltdb":
+        _check(
+            c.max_task_count == 1,
+            c,
+            "desired_count" if c.desired_count > 1 else "autoscaling_max_count",
+            f'{c.max_task_count} tasks with locking_db = "boltdb": BoltDB allows a single Atlantis process; '
+            'expected 1, or locking_db = "redis" for more',
+        )
+    if c.github_app_id:
+        _check(
+            c.github_app_id.isdigit(),
+            c,
+            "github_app_id",
+            f'"{c.github_app_id}" is not a GitHub App id; expected digits',
+        )
+    if c.enable_infracost:
+        _check(
+            c.atlantis_image != DEFAULT_ATLANTIS_IMAGE,
+            c,
+            "atlantis_image",
+            "is the stock Atlantis image, which has no infracost binary, but enable_infracost = true; "
+            "expected an image built from images/atlantis-infracost (see README)",
+        )
 
 
 def config_path(environment: str, config_dir: Path) -> Path:

@@ -36,7 +36,7 @@ class AtlantisRoles(Construct):
         *,
         config: AtlantisConfig,
         account_id: str,
-        secret_arn: str,
+        secret_arns: list[str],
         log_group_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -60,7 +60,7 @@ class AtlantisRoles(Construct):
                 "Sid": "ReadAtlantisSecret",
                 "Effect": "Allow",
                 "Action": "secretsmanager:GetSecretValue",
-                "Resource": secret_arn,
+                "Resource": secret_arns[0] if len(secret_arns) == 1 else secret_arns,
             },
         ]
         if ".dkr.ecr." in config.atlantis_image:
@@ -110,6 +110,34 @@ class AtlantisRoles(Construct):
         aws.iam_role_policy.IamRolePolicy(
             self, f"task-{name}", name=name, role=self.task_role.id, policy=policy_document(*statements)
         )
+
+    def grant_ecs_exec(self, log_group_arn: str, kms_key_arn: str | None) -> None:
+        """ECS Exec: the SSM channel, and session logs written to the task's log group."""
+        statements: list[dict[str, Any]] = [
+            {
+                "Sid": "ExecChannel",
+                "Effect": "Allow",
+                "Action": [
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ExecSessionLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": f"{log_group_arn}:*",
+            },
+            {"Sid": "ExecDescribeLogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ]
+        if kms_key_arn:
+            statements.append(
+                {"Sid": "ExecEncryption", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn}
+            )
+        self.grant_task("ecs-exec", *statements)
 
     def grant_efs(self, file_system_arn: str, access_point_arn: str) -> None:
         self.grant_task(

@@ -59,3 +59,58 @@ class ServiceKey(Construct):
         )
         aws.kms_alias.KmsAlias(self, "alias", name=f"alias/{alias}", target_key_id=self.key.key_id)
         self.arn: str = self.key.arn
+
+
+class StackKeys(Construct):
+    """With ``kms_key_mode = "customer"``: a key for CloudWatch Logs and one for data at rest (EFS, S3, SQS, Lambda
+    environment). Exposes ``logs_arn`` and ``data_arn``; both are None in "aws" mode (AWS-managed keys)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, prefix: str, region: str, account_id: str, partition: str
+    ) -> None:
+        super().__init__(scope, construct_id)
+        log_arns = f"arn:{partition}:logs:{region}:{account_id}:*"
+        self.logs = ServiceKey(
+            self,
+            "logs",
+            alias=f"{prefix}-logs",
+            description=f"Encrypts the {prefix} CloudWatch log groups",
+            account_id=account_id,
+            partition=partition,
+            services=[],
+            extra_statements=[
+                {
+                    "Sid": "CloudWatchLogsUseTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_arns}},
+                }
+            ],
+        )
+        self.data = ServiceKey(
+            self,
+            "data",
+            alias=f"{prefix}-data",
+            description=f"Encrypts {prefix} data at rest: EFS, plans bucket, queues, Lambda environment",
+            account_id=account_id,
+            partition=partition,
+            # EventBridge delivers S3 events into the encrypted review queue.
+            services=["events.amazonaws.com"],
+        )
+        self.logs_arn: str | None = self.logs.arn
+        self.data_arn: str | None = self.data.arn
+
+
+class AwsManagedKeys:
+    """The "aws" key mode: every service uses its AWS-managed key."""
+
+    logs_arn: str | None = None
+    data_arn: str | None = None

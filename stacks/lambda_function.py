@@ -7,6 +7,7 @@ The zip holds the package folder itself (``<package>/handler.py``), so the runti
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,14 @@ def stage_package(package: str) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class LambdaNetwork:
+    """Private subnets (outbound through the NAT) and the security group the functions run in."""
+
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+
+
 class PythonLambda(Construct):
     """Exposes ``function``, ``role``, ``log_group``, ``name`` and ``arn``; ``grant`` adds policy statements."""
 
@@ -48,8 +57,10 @@ class PythonLambda(Construct):
         timeout: int = 30,
         memory_size: int = 256,
         reserved_concurrency: int = 2,
+        network: LambdaNetwork,
         layers: list[str] | None = None,
         kms_key_arn: str | None = None,
+        logs_kms_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = function_name
@@ -59,7 +70,16 @@ class PythonLambda(Construct):
             "log-group",
             name=f"/aws/lambda/{function_name}",
             retention_in_days=config.log_retention_days,
-            kms_key_id=kms_key_arn,
+            kms_key_id=logs_kms_arn,
+        )
+        # Failed asynchronous invocations (e.g. from SNS) land here instead of vanishing.
+        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
+            self,
+            "dead-letter-queue",
+            name=f"{function_name}-dlq",
+            message_retention_seconds=1_209_600,
+            kms_master_key_id=kms_key_arn,
+            sqs_managed_sse_enabled=None if kms_key_arn else True,
         )
         self.role = aws.iam_role.IamRole(
             self,
@@ -76,14 +96,47 @@ class PythonLambda(Construct):
                 "Resource": f"{self.log_group.arn}:*",
             },
             {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": self.dead_letter_queue.arn,
+            },
+            {
+                # Lambda creates and removes its own network interfaces in the private subnets; EC2 does not
+                # support resource-level permissions for these calls.
+                "Sid": "VpcNetworkInterfaces",
+                "Effect": "Allow",
+                "Action": [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                "Resource": "*",
+            },
+            {
                 "Sid": "XRayTraces",
                 "Effect": "Allow",
                 "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
                 "Resource": "*",
             },
         ]
+        if kms_key_arn:
+            self._statements.append(
+                {
+                    "Sid": "UseDataKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": kms_key_arn,
+                }
+            )
         self._policy = aws.iam_role_policy.IamRolePolicy(
-            self, "policy", name=f"{function_name}-least-privilege", role=self.role.id, policy=policy_document(*self._statements)
+            self,
+            "policy",
+            name=f"{function_name}-least-privilege",
+            role=self.role.id,
+            policy=policy_document(*self._statements),
         )
         self.function = aws.lambda_function.LambdaFunction(
             self,
@@ -102,6 +155,12 @@ class PythonLambda(Construct):
             layers=layers,
             kms_key_arn=kms_key_arn,
             tracing_config=aws.lambda_function.LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=aws.lambda_function.LambdaFunctionDeadLetterConfig(
+                target_arn=self.dead_letter_queue.arn
+            ),
+            vpc_config=aws.lambda_function.LambdaFunctionVpcConfig(
+                subnet_ids=network.subnet_ids, security_group_ids=network.security_group_ids
+            ),
             environment=aws.lambda_function.LambdaFunctionEnvironment(variables=environment),
             depends_on=[self.log_group, self._policy],
         )

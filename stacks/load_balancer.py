@@ -6,10 +6,11 @@ from typing import Any
 
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, TerraformResourceLifecycle
+from stacks.framework import Construct, TerraformResourceLifecycle, TerraformVariable
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_CHECK_PATH = "/healthz"
+READINESS_PATH = "/readyz"  # Atlantis answers 503 here while its Redis lock store is unreachable
 
 
 class AtlantisLoadBalancer(Construct):
@@ -24,9 +25,13 @@ class AtlantisLoadBalancer(Construct):
         vpc_id: str,
         public_subnet_ids: list[str],
         security_group_id: str,
+        access_log_bucket: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
         name = f"{config.environment}-atlantis"
+        access_logs = (
+            aws.lb.LbAccessLogs(bucket=access_log_bucket, prefix="alb", enabled=True) if access_log_bucket else None
+        )
         self.alb = aws.lb.Lb(
             self,
             "alb",
@@ -39,6 +44,7 @@ class AtlantisLoadBalancer(Construct):
             desync_mitigation_mode="strictest",
             enable_deletion_protection=config.deletion_protection,
             idle_timeout=60,
+            access_logs=access_logs,
         )
         self.target_group = aws.lb_target_group.LbTargetGroup(
             self,
@@ -50,7 +56,7 @@ class AtlantisLoadBalancer(Construct):
             vpc_id=vpc_id,
             deregistration_delay="10",
             health_check=aws.lb_target_group.LbTargetGroupHealthCheck(
-                path=HEALTH_CHECK_PATH,
+                path=READINESS_PATH if config.locking_db == "redis" else HEALTH_CHECK_PATH,
                 protocol="HTTP",
                 matcher="200",
                 interval=15,
@@ -72,8 +78,10 @@ class AtlantisLoadBalancer(Construct):
                 protocol="HTTPS",
                 ssl_policy=TLS13_POLICY,
                 certificate_arn=certificate_arn,
-                default_action=[forward],
+                default_action=self._authenticated(config, forward),
             )
+            if config.auth_mode != "basic":
+                self._unauthenticated_paths()
             redirect = aws.lb_listener.LbListenerDefaultAction(
                 type="redirect",
                 redirect=aws.lb_listener.LbListenerDefaultActionRedirect(
@@ -94,6 +102,66 @@ class AtlantisLoadBalancer(Construct):
             ]
         host = config.custom_domain or self.dns_name
         self.url = f"{config.atlantis_scheme}://{host}"
+
+    def _authenticated(self, config: AtlantisConfig, forward: Any) -> list[Any]:
+        """The HTTPS default action: forward (Atlantis basic auth), or ALB OIDC/Cognito login, then forward."""
+        listener = aws.lb_listener
+        if config.auth_mode == "oidc":
+            client_secret = TerraformVariable(
+                self,
+                "oidc_client_secret",
+                type="string",
+                sensitive=True,
+                nullable=False,
+                description="OIDC client secret for the Atlantis UI login (set TF_VAR_oidc_client_secret)",
+            )
+            client_secret.override_logical_id("oidc_client_secret")  # the name users pass as TF_VAR_...
+            login = listener.LbListenerDefaultAction(
+                type="authenticate-oidc",
+                order=1,
+                authenticate_oidc=listener.LbListenerDefaultActionAuthenticateOidc(
+                    issuer=config.oidc_issuer,
+                    authorization_endpoint=config.oidc_authorization_endpoint,
+                    token_endpoint=config.oidc_token_endpoint,
+                    user_info_endpoint=config.oidc_user_info_endpoint,
+                    client_id=config.oidc_client_id,
+                    client_secret=client_secret.string_value,
+                    on_unauthenticated_request="authenticate",
+                    session_timeout=28800,
+                ),
+            )
+        elif config.auth_mode == "cognito":
+            login = listener.LbListenerDefaultAction(
+                type="authenticate-cognito",
+                order=1,
+                authenticate_cognito=listener.LbListenerDefaultActionAuthenticateCognito(
+                    user_pool_arn=config.cognito_user_pool_arn,
+                    user_pool_client_id=config.cognito_user_pool_client_id,
+                    user_pool_domain=config.cognito_user_pool_domain,
+                    on_unauthenticated_request="authenticate",
+                    session_timeout=28800,
+                ),
+            )
+        else:
+            return [forward]
+        then_forward = listener.LbListenerDefaultAction(type="forward", order=2, target_group_arn=self.target_group.arn)
+        return [login, then_forward]
+
+    def _unauthenticated_paths(self) -> None:
+        """GitHub cannot log in: /events (HMAC-signed webhooks) and /healthz go straight to Atlantis."""
+        rule = aws.lb_listener_rule
+        rule.LbListenerRule(
+            self,
+            "webhooks-and-health",
+            listener_arn=self.https_listener.arn,
+            priority=10,
+            action=[rule.LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
+            condition=[
+                rule.LbListenerRuleCondition(
+                    path_pattern=rule.LbListenerRuleConditionPathPattern(values=["/events", "/healthz"])
+                )
+            ],
+        )
 
     def _certificate(self, config: AtlantisConfig) -> str | None:
         if config.certificate_arn:

@@ -9,8 +9,8 @@ from typing import Any
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct
-from stacks.kms import ServiceKey
-from stacks.lambda_function import PythonLambda
+from stacks.kms import AwsManagedKeys, ServiceKey, StackKeys
+from stacks.lambda_function import LambdaNetwork, PythonLambda
 from stacks.secrets import AtlantisSecret
 
 
@@ -44,6 +44,8 @@ class AtlantisMonitoring(Construct):
         account_id: str,
         partition: str,
         secret: AtlantisSecret,
+        network: LambdaNetwork | None,
+        keys: StackKeys | AwsManagedKeys,
         cluster_name: str,
         cluster_arn: str,
         service_name: str,
@@ -53,6 +55,7 @@ class AtlantisMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
+        self.keys = keys
         self.prefix = f"{config.environment}-atlantis"
         self._lambda_widgets: list[str] = []
         self.key = ServiceKey(
@@ -80,8 +83,8 @@ class AtlantisMonitoring(Construct):
         for alarm in service_alarms(ecs, target):
             self.add_alarm(alarm)
         self._task_stopped_events(cluster_arn)
-        if config.enable_slack_notifications:
-            self.slack_notifier = self._slack_notifier(secret, account_id)
+        if config.enable_slack_notifications and network:
+            self.slack_notifier = self._slack_notifier(secret, account_id, network)
         self.dashboard_inputs = (ecs, target, load_balancer_arn_suffix, file_system_id)
 
     def add_alarm(self, alarm: MetricAlarm) -> Any:
@@ -198,7 +201,7 @@ class AtlantisMonitoring(Construct):
             ),
         )
 
-    def _slack_notifier(self, secret: AtlantisSecret, account_id: str) -> PythonLambda:
+    def _slack_notifier(self, secret: AtlantisSecret, account_id: str, network: LambdaNetwork) -> PythonLambda:
         notifier = PythonLambda(
             self,
             "slack-notifier",
@@ -214,6 +217,9 @@ class AtlantisMonitoring(Construct):
             account_id=account_id,
             timeout=30,
             memory_size=128,
+            network=network,
+            kms_key_arn=self.keys.data_arn,
+            logs_kms_arn=self.keys.logs_arn,
         )
         notifier.grant(
             {

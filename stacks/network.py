@@ -7,6 +7,7 @@ import ipaddress
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct, Fn, Token
+from stacks.iam import assume_role_policy, policy_document
 
 AZ_COUNT = 2
 
@@ -18,9 +19,19 @@ class AtlantisNetwork(Construct):
     public_subnet_ids: list[str]
     private_subnet_ids: list[str]
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AtlantisConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AtlantisConfig,
+        account_id: str,
+        logs_kms_arn: str | None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
+        self.account_id = account_id
+        self.logs_kms_arn = logs_kms_arn
         if config.use_existing_vpc:
             self.vpc_id = config.existing_vpc_id
             self.public_subnet_ids = list(config.existing_public_subnet_ids)
@@ -37,8 +48,11 @@ class AtlantisNetwork(Construct):
             state="available",
             filter=[
                 aws.data_aws_availability_zones.DataAwsAvailabilityZonesFilter(
+                    name="zone-name", values=list(config.zone_names)
+                ),
+                aws.data_aws_availability_zones.DataAwsAvailabilityZonesFilter(
                     name="opt-in-status", values=["opt-in-not-required"]
-                )
+                ),
             ],
         )
         vpc = aws.vpc.Vpc(
@@ -121,11 +135,53 @@ class AtlantisNetwork(Construct):
             )
             private_subnets.append(private)
 
+        if config.enable_vpc_flow_logs:
+            self._flow_logs(vpc.id, name)
         self.vpc = vpc
         self.vpc_id = vpc.id
         self.public_subnet_ids = [subnet.id for subnet in public_subnets]
         self.private_subnet_ids = [subnet.id for subnet in private_subnets]
         self.nat_gateway_count = len(nat_gateways)
+
+    def _flow_logs(self, vpc_id: str, name: str) -> None:
+        log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
+            self,
+            "flow-log-group",
+            name=f"/vpc/{name}-flow-logs",
+            retention_in_days=self.config.log_retention_days,
+            kms_key_id=self.logs_kms_arn,
+        )
+        role = aws.iam_role.IamRole(
+            self,
+            "flow-log-role",
+            name=f"{name}-flow-logs",
+            description="Delivers the Atlantis VPC flow logs to CloudWatch Logs",
+            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", self.account_id),
+        )
+        aws.iam_role_policy.IamRolePolicy(
+            self,
+            "flow-log-policy",
+            name="deliver-flow-logs",
+            role=role.id,
+            policy=policy_document(
+                {
+                    "Sid": "WriteFlowLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": f"{log_group.arn}:*",
+                }
+            ),
+        )
+        aws.flow_log.FlowLog(
+            self,
+            "flow-log",
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+        )
 
 
 def subnet_cidrs(vpc_cidr: str) -> tuple[list[str], list[str]]:

@@ -19,6 +19,8 @@ INFRACOST_API_KEY = "infracost_api_key"
 OPENAI_API_KEY = "openai_api_key"
 SLACK_WEBHOOK_URL = "slack_webhook_url"
 WEB_PASSWORD = "web_password"
+GITHUB_APP_KEY = "github_app_key"
+REDIS_AUTH_TOKEN = "redis_auth_token"
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,10 @@ class SecretReference:
 class AtlantisSecret(Construct):
     """Exposes ``arn`` and ``value_from(json_key)``."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: AtlantisConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: AtlantisConfig, name: str = "") -> None:
         super().__init__(scope, construct_id)
         self.secret = aws.data_aws_secretsmanager_secret.DataAwsSecretsmanagerSecret(
-            self, "secret", name=config.secret_name
+            self, "secret", name=name or config.secret_name
         )
         self.arn: str = self.secret.arn
         self.kms_key_id: str = self.secret.kms_key_id

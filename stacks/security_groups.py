@@ -21,6 +21,9 @@ class AtlantisSecurityGroups(Construct):
         self.alb = self._group("alb", f"{name}-alb", "Atlantis load balancer: HTTP(S) from allowed_cidrs", vpc_id)
         self.task = self._group("task", f"{name}-task", "Atlantis tasks: 4141 from the load balancer only", vpc_id)
         self.efs = self._group("efs", f"{name}-efs", "Atlantis EFS: NFS from the Atlantis tasks only", vpc_id)
+        self._vpc_id = vpc_id
+        self._name = name
+        self._functions: Any = None
 
         listener_ports = [80, 443] if config.has_certificate else [80]
         for port in listener_ports:
@@ -87,6 +90,25 @@ class AtlantisSecurityGroups(Construct):
             to_port=NFS_PORT,
             referenced_security_group_id=self.task.id,
         )
+
+    @property
+    def functions(self) -> Any:
+        """The Lambdas' group (HTTPS out, nothing in), created when the first function asks for it."""
+        if self._functions is None:
+            self._functions = self._group(
+                "functions", f"{self._name}-functions", "Atlantis Lambdas: HTTPS out only, nothing in", self._vpc_id
+            )
+            aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+                self,
+                "functions-https-out",
+                security_group_id=self._functions.id,
+                description="HTTPS to Slack, GitHub, the model API and AWS APIs",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4="0.0.0.0/0",
+            )
+        return self._functions
 
     def _group(self, construct_id: str, name: str, description: str, vpc_id: str) -> Any:
         return aws.security_group.SecurityGroup(

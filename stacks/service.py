@@ -7,13 +7,21 @@ from typing import Any
 
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
-from stacks.secrets import GITHUB_TOKEN, INFRACOST_API_KEY, WEBHOOK_SECRET, AtlantisSecret
+from stacks.framework import Construct, TerraformResourceLifecycle
+from stacks.secrets import (
+    GITHUB_APP_KEY,
+    GITHUB_TOKEN,
+    INFRACOST_API_KEY,
+    WEB_PASSWORD,
+    WEBHOOK_SECRET,
+    AtlantisSecret,
+)
 from stacks.storage import ATLANTIS_GID, ATLANTIS_HOME, ATLANTIS_UID
 
 CONTAINER_NAME = "atlantis"
 ATLANTIS_PORT = 4141
 DATA_VOLUME = "atlantis-data"
+SCRATCH_VOLUME = "scratch"
 STOP_TIMEOUT_SECONDS = 120  # lets a running plan/apply finish and BoltDB close cleanly on deploys
 HEALTH_CHECK_GRACE_SECONDS = 180
 
@@ -40,7 +48,6 @@ def atlantis_environment(config: AtlantisConfig, url: str, extra: dict[str, str]
         "ATLANTIS_ATLANTIS_URL": url,
         "ATLANTIS_PORT": str(ATLANTIS_PORT),
         "ATLANTIS_REPO_ALLOWLIST": ",".join(config.repo_allowlist),
-        "ATLANTIS_GH_USER": config.git_username,
         "ATLANTIS_DATA_DIR": ATLANTIS_HOME,
         "ATLANTIS_DEFAULT_TF_VERSION": f"v{config.terraform_version}",
         "ATLANTIS_HIDE_PREV_PLAN_COMMENTS": "true",
@@ -49,18 +56,74 @@ def atlantis_environment(config: AtlantisConfig, url: str, extra: dict[str, str]
         "ATLANTIS_WRITE_GIT_CREDS": "true",
         "ATLANTIS_LOG_LEVEL": "info",
         "TF_IN_AUTOMATION": "true",
+        **_identity_environment(config),
         **(extra or {}),
     }
     return [{"name": key, "value": value} for key, value in sorted(environment.items())]
 
 
+def _identity_environment(config: AtlantisConfig) -> dict[str, str]:
+    """How Atlantis authenticates to GitHub (user token or GitHub App) and how users authenticate to Atlantis."""
+    environment = (
+        {"ATLANTIS_GH_APP_ID": config.github_app_id}
+        if config.github_app_id
+        else {"ATLANTIS_GH_USER": config.git_username}
+    )
+    if config.auth_mode == "basic":  # with OIDC/Cognito the ALB authenticates before Atlantis sees the request
+        environment.update(ATLANTIS_WEB_BASIC_AUTH="true", ATLANTIS_WEB_USERNAME=config.web_username)
+    return environment
+
+
 def atlantis_secrets(
-    config: AtlantisConfig, secret: AtlantisSecret, extra: dict[str, str] | None = None
+    config: AtlantisConfig,
+    secret: AtlantisSecret,
+    extra: dict[str, str] | None = None,
+    references: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    keys = {"ATLANTIS_GH_TOKEN": GITHUB_TOKEN, "ATLANTIS_GH_WEBHOOK_SECRET": WEBHOOK_SECRET, **(extra or {})}
+    """Environment variable -> JSON key of the secret (``extra``), or a full ``valueFrom`` (``references``) for
+    other secrets; ECS resolves them at task start."""
+    credential = (
+        {"ATLANTIS_GH_APP_KEY": GITHUB_APP_KEY} if config.github_app_id else {"ATLANTIS_GH_TOKEN": GITHUB_TOKEN}
+    )
+    keys = {**credential, "ATLANTIS_GH_WEBHOOK_SECRET": WEBHOOK_SECRET, **(extra or {})}
+    if config.auth_mode == "basic":
+        keys["ATLANTIS_WEB_PASSWORD"] = WEB_PASSWORD
     if config.enable_infracost:
         keys["INFRACOST_API_KEY"] = INFRACOST_API_KEY
-    return [{"name": env, "valueFrom": secret.value_from(json_key)} for env, json_key in sorted(keys.items())]
+    value_from = {env: secret.value_from(json_key) for env, json_key in keys.items()} | (references or {})
+    return [{"name": env, "valueFrom": value} for env, value in sorted(value_from.items())]
+
+
+def _deployment_percents(config: AtlantisConfig) -> dict[str, int]:
+    if config.locking_db == "boltdb":
+        # BoltDB on EFS admits one process: stop the old task before starting the new one.
+        return {"deployment_maximum_percent": 100, "deployment_minimum_healthy_percent": 0}
+    # Shared Redis locks: start the new tasks first, so deploys cause no downtime.
+    return {"deployment_maximum_percent": 200, "deployment_minimum_healthy_percent": 100}
+
+
+def _capacity(config: AtlantisConfig) -> dict[str, Any]:
+    if not config.use_fargate_spot:
+        return {"launch_type": "FARGATE"}
+    # Spot tasks can be reclaimed with two minutes' notice; ECS starts a replacement (fine for dev).
+    return {
+        "capacity_provider_strategy": [
+            aws.ecs_service.EcsServiceCapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1, base=0)
+        ]
+    }
+
+
+def _exec_configuration(log_group: AtlantisLogGroup, kms_arn: str | None) -> Any:
+    cluster = aws.ecs_cluster
+    return cluster.EcsClusterConfiguration(
+        execute_command_configuration=cluster.EcsClusterConfigurationExecuteCommandConfiguration(
+            kms_key_id=kms_arn,
+            logging="OVERRIDE",
+            log_configuration=cluster.EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration(
+                cloud_watch_log_group_name=log_group.name, cloud_watch_encryption_enabled=kms_arn is not None
+            ),
+        )
+    )
 
 
 class AtlantisService(Construct):
@@ -83,8 +146,10 @@ class AtlantisService(Construct):
         security_group_id: str,
         target_group_arn: str,
         depends_on: list[Any],
+        exec_kms_arn: str | None = None,
         extra_environment: dict[str, str] | None = None,
         extra_secrets: dict[str, str] | None = None,
+        secret_references: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         name = f"{config.environment}-atlantis"
@@ -93,6 +158,7 @@ class AtlantisService(Construct):
             "cluster",
             name=name,
             setting=[aws.ecs_cluster.EcsClusterSetting(name="containerInsights", value="enabled")],
+            configuration=_exec_configuration(log_group, exec_kms_arn) if config.enable_ecs_exec else None,
         )
         aws.ecs_cluster_capacity_providers.EcsClusterCapacityProviders(
             self,
@@ -107,8 +173,15 @@ class AtlantisService(Construct):
             "user": f"{ATLANTIS_UID}:{ATLANTIS_GID}",
             "portMappings": [{"name": CONTAINER_NAME, "containerPort": ATLANTIS_PORT, "protocol": "tcp"}],
             "environment": atlantis_environment(config, url, extra_environment),
-            "secrets": atlantis_secrets(config, secret, extra_secrets),
-            "mountPoints": [{"sourceVolume": DATA_VOLUME, "containerPath": ATLANTIS_HOME, "readOnly": False}],
+            "secrets": atlantis_secrets(config, secret, extra_secrets, secret_references),
+            "mountPoints": [
+                {"sourceVolume": DATA_VOLUME, "containerPath": ATLANTIS_HOME, "readOnly": False},
+                {"sourceVolume": SCRATCH_VOLUME, "containerPath": "/tmp", "readOnly": False},  # noqa: S108
+            ],
+            # Writable only where Atlantis writes: its EFS home and /tmp. ECS Exec's agent needs a writable root.
+            "readonlyRootFilesystem": not config.enable_ecs_exec,
+            "privileged": False,
+            "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
             "stopTimeout": STOP_TIMEOUT_SECONDS,
             "healthCheck": {
                 "command": ["CMD-SHELL", f"curl -fsS http://localhost:{ATLANTIS_PORT}/healthz || exit 1"],
@@ -137,10 +210,11 @@ class AtlantisService(Construct):
             execution_role_arn=execution_role_arn,
             task_role_arn=task_role_arn,
             runtime_platform=aws.ecs_task_definition.EcsTaskDefinitionRuntimePlatform(
-                operating_system_family="LINUX", cpu_architecture="X86_64"
+                operating_system_family="LINUX", cpu_architecture=config.task_architecture
             ),
             container_definitions=json.dumps([container]),
             volume=[
+                aws.ecs_task_definition.EcsTaskDefinitionVolume(name=SCRATCH_VOLUME),
                 aws.ecs_task_definition.EcsTaskDefinitionVolume(
                     name=DATA_VOLUME,
                     efs_volume_configuration=aws.ecs_task_definition.EcsTaskDefinitionVolumeEfsVolumeConfiguration(
@@ -150,7 +224,7 @@ class AtlantisService(Construct):
                             access_point_id=access_point_id, iam="ENABLED"
                         ),
                     ),
-                )
+                ),
             ],
         )
         self.service = aws.ecs_service.EcsService(
@@ -159,15 +233,13 @@ class AtlantisService(Construct):
             name=f"{name}-service",
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
-            desired_count=1,
-            launch_type="FARGATE",
+            desired_count=config.desired_count,
+            **_capacity(config),
             platform_version="LATEST",
-            # BoltDB on EFS admits one process: stop the old task before starting the new one.
-            deployment_maximum_percent=100,
-            deployment_minimum_healthy_percent=0,
+            **_deployment_percents(config),
             deployment_circuit_breaker=aws.ecs_service.EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
             health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
-            enable_execute_command=False,
+            enable_execute_command=config.enable_ecs_exec,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             network_configuration=aws.ecs_service.EcsServiceNetworkConfiguration(
@@ -179,4 +251,8 @@ class AtlantisService(Construct):
                 )
             ],
             depends_on=depends_on,
+            # With autoscaling, the scaler owns the count; an apply must not reset it.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"])
+            if config.autoscaling_max_count
+            else None,
         )

@@ -25,6 +25,7 @@ class AtlantisStorage(Construct):
         private_subnet_ids: list[str],
         security_group_id: str,
         task_role_arn: str,
+        kms_key_arn: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
         name = f"{config.environment}-atlantis"
@@ -33,6 +34,7 @@ class AtlantisStorage(Construct):
             "file-system",
             creation_token=f"{name}-data",
             encrypted=True,
+            kms_key_id=kms_key_arn,
             performance_mode="generalPurpose",
             throughput_mode="elastic",
             lifecycle_policy=[aws.efs_file_system.EfsFileSystemLifecyclePolicy(transition_to_ia="AFTER_30_DAYS")],

@@ -18,13 +18,13 @@ CONFIG_DIR = REPO / "config"
 FAKE_ACCOUNT = "123456789012"
 FAKE_CERT_ARN = f"arn:aws:acm:ap-northeast-2:{FAKE_ACCOUNT}:certificate/0f4d2f1e-1111-2222-3333-444455556666"
 
-# Each scenario is config/prod.tfvars plus these overrides (HCL literals), or a shipped file as it is.
+# Each scenario is config/prod.tfvars plus these overrides. All are production environments (environment = "prod")
+# in stacks of their own, so each gets prod's defaults (HCL literals), or a shipped file as it is.
 SCENARIOS: dict[str, dict[str, str]] = {
     "prod": {},
     "dev": {"__file__": "dev"},
     "prod_existing_vpc": {
         "stack_name": '"existing-vpc-stack"',
-        "environment": '"prodvpc"',
         "secret_name": '"prodvpc-atlantis-secrets"',
         "use_existing_vpc": "true",
         "existing_vpc_id": '"vpc-0123456789abcdef0"',
@@ -35,14 +35,12 @@ SCENARIOS: dict[str, dict[str, str]] = {
     },
     "prod_route53": {
         "stack_name": '"route53-stack"',
-        "environment": '"prodr53"',
         "secret_name": '"prodr53-atlantis-secrets"',
         "custom_domain": '"atlantis.example.com"',
         "route53_zone_name": '"example.com"',
     },
     "prod_full": {
         "stack_name": '"full-stack"',
-        "environment": '"prodfull"',
         "secret_name": '"prodfull-atlantis-secrets"',
         "custom_domain": '"atlantis.example.com"',
         "certificate_arn": f'"{FAKE_CERT_ARN}"',
@@ -50,8 +48,41 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "enable_slack_notifications": "true",
         "enable_ai_reviewer": "true",
         "enable_infracost": "true",
+        "atlantis_image": f'"{FAKE_ACCOUNT}.dkr.ecr.ap-northeast-2.amazonaws.com/atlantis-infracost:v0.47.1-infracost0.10.41"',
         "task_policy_arns": '["arn:aws:iam::aws:policy/ReadOnlyAccess"]',
         "task_assume_role_arns": f'["arn:aws:iam::{FAKE_ACCOUNT}:role/terraform-apply"]',
+    },
+    "prod_ha": {
+        "stack_name": '"ha-stack"',
+        "secret_name": '"ha-atlantis-secrets"',
+        "locking_db": '"redis"',
+        "desired_count": "2",
+        "autoscaling_max_count": "4",
+    },
+    "prod_oidc": {
+        "stack_name": '"oidc-stack"',
+        "secret_name": '"oidc-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "certificate_arn": f'"{FAKE_CERT_ARN}"',
+        "auth_mode": '"oidc"',
+        "oidc_issuer": '"https://login.example.com"',
+        "oidc_authorization_endpoint": '"https://login.example.com/authorize"',
+        "oidc_token_endpoint": '"https://login.example.com/token"',
+        "oidc_user_info_endpoint": '"https://login.example.com/userinfo"',
+        "oidc_client_id": '"atlantis-ui"',
+        "restrict_webhooks_to_github": "true",
+        "allowed_cidrs": '["203.0.113.0/24"]',
+    },
+    "prod_minimal_keys": {
+        "stack_name": '"aws-keys-stack"',
+        "secret_name": '"aws-keys-atlantis-secrets"',
+        "kms_key_mode": '"aws"',
+        "github_app_id": '"123456"',
+        "enable_waf": "false",
+        "enable_alb_access_logs": "false",
+        "enable_vpc_flow_logs": "false",
+        "enable_ecs_exec": "true",
+        "cpu_architecture": '"X86_64"',
     },
 }
 

@@ -39,7 +39,10 @@ def test_bootstrap_stack_is_local_state_and_secure(synth_outdir: Path) -> None:
     encryption = only(stack, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
     assert encryption["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
     block = only(stack, "aws_s3_bucket_public_access_block")
-    assert all(block[key] for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"))
+    assert all(
+        block[key]
+        for key in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
     [statement] = json.loads(only(stack, "aws_s3_bucket_policy")["policy"])["Statement"]
     assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     table = only(stack, "aws_dynamodb_table")

@@ -73,7 +73,8 @@ def test_alerts_topic_is_encrypted_and_open_to_alarms_and_events_only(synthesize
     topic = only(stack, "aws_sns_topic")
     assert topic["name"] == "prod-atlantis-alerts"
     assert "aws_kms_key" in topic["kms_master_key_id"]
-    key = only(stack, "aws_kms_key")
+    key_id = topic["kms_master_key_id"].split(".")[1]
+    key = stack["resource"]["aws_kms_key"][key_id]
     assert key["enable_key_rotation"] is True
     services = json.loads(key["policy"])["Statement"][1]["Principal"]["Service"]
     assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= set(services)
@@ -117,7 +118,7 @@ def test_task_stopped_events_reach_the_topic_readably(synthesized: dict[str, Any
 def test_slack_notifier_is_wired_when_enabled(synthesized: dict[str, Any], synth_outdir: Path) -> None:
     stack = synthesized["prod_full"]
     functions = {f["function_name"]: f for f in resources(stack, "aws_lambda_function")}
-    notifier = functions["prodfull-atlantis-slack-notifier"]
+    notifier = functions["prod-atlantis-slack-notifier"]
     assert notifier["handler"] == "slack_notifier.handler.handler"
     assert notifier["runtime"].startswith("python3.1") and notifier["architectures"] == ["arm64"]
     assert notifier["environment"]["variables"]["SECRET_ARN"].startswith("${data.aws_secretsmanager_secret.")
@@ -127,18 +128,18 @@ def test_slack_notifier_is_wired_when_enabled(synthesized: dict[str, Any], synth
     permission = only(stack, "aws_lambda_permission")
     assert permission["principal"] == "sns.amazonaws.com" and "aws_sns_topic" in permission["source_arn"]
     log_groups = {group["name"]: group for group in resources(stack, "aws_cloudwatch_log_group")}
-    assert log_groups["/aws/lambda/prodfull-atlantis-slack-notifier"]["retention_in_days"] == 30
+    assert log_groups["/aws/lambda/prod-atlantis-slack-notifier"]["retention_in_days"] == 365
     policies = [json.loads(p["policy"]) for p in resources(stack, "aws_iam_role_policy") if "slack" in p["name"]]
     [policy] = policies
     read = [s for s in policy["Statement"] if s["Sid"] == "ReadSlackWebhook"]
     assert read[0]["Resource"].startswith("${data.aws_secretsmanager_secret.")
-    assert "prodfull-atlantis-slack-notifier-errors" in alarms(stack)
+    assert "prod-atlantis-slack-notifier-errors" in alarms(stack)
     assert resources(synthesized["prod"], "aws_lambda_function") == []
 
 
 def test_dashboard_charts_the_service(synthesized: dict[str, Any]) -> None:
     dashboard = only(synthesized["prod_full"], "aws_cloudwatch_dashboard")
-    assert dashboard["dashboard_name"] == "prodfull-atlantis"
+    assert dashboard["dashboard_name"] == "prod-atlantis"
     widgets = json.loads(dashboard["dashboard_body"])["widgets"]
     metrics = {metric[1] for widget in widgets for metric in widget["properties"]["metrics"] if metric[0] != "..."}
     assert {

@@ -24,7 +24,9 @@ def test_prod_vpc_spans_two_azs_with_a_nat_gateway_per_az(synthesized: dict[str,
     ]
     zones = {subnet["availability_zone"] for subnet in subnets}
     assert len(zones) == 2, "two distinct AZ expressions"
-    assert all(subnet.get("map_public_ip_on_launch") is False for subnet in subnets if subnet["tags"]["Tier"] == "public")
+    assert all(
+        subnet.get("map_public_ip_on_launch") is False for subnet in subnets if subnet["tags"]["Tier"] == "public"
+    )
     assert len(resources(stack, "aws_nat_gateway")) == 2
     private_routes = [r for r in resources(stack, "aws_route") if "nat_gateway_id" in r]
     assert len({route["nat_gateway_id"] for route in private_routes}) == 2

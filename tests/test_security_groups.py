@@ -24,9 +24,15 @@ def rules(stack: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 def test_only_the_needed_paths_are_open(synthesized: dict[str, Any]) -> None:
     stack = synthesized["prod_full"]
     group = groups_by_name(stack)
-    alb, task, efs = group["prodfull-atlantis-alb"], group["prodfull-atlantis-task"], group["prodfull-atlantis-efs"]
+    alb, task, efs = group["prod-atlantis-alb"], group["prod-atlantis-task"], group["prod-atlantis-efs"]
+    functions = group["prod-atlantis-functions"]
     opened = {
-        (direction, rule["security_group_id"], rule["from_port"], rule.get("cidr_ipv4") or rule.get("referenced_security_group_id"))
+        (
+            direction,
+            rule["security_group_id"],
+            rule["from_port"],
+            rule.get("cidr_ipv4") or rule.get("referenced_security_group_id"),
+        )
         for direction, rule in rules(stack)
     }
     assert opened == {
@@ -37,6 +43,7 @@ def test_only_the_needed_paths_are_open(synthesized: dict[str, Any]) -> None:
         ("egress", task, 443, "0.0.0.0/0"),
         ("egress", task, 2049, efs),
         ("ingress", efs, 2049, task),
+        ("egress", functions, 443, "0.0.0.0/0"),
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import container_definition, only
+from tests.conftest import container_definition, only, resources
 
 
 def environment_of(container: dict[str, Any]) -> dict[str, str]:
@@ -46,8 +46,9 @@ def test_task_definition_is_fargate_with_the_configured_size(synthesized: dict[s
     assert (task["cpu"], task["memory"]) == ("1024", "2048")
     assert "aws_iam_role.iam_execution-role" in task["execution_role_arn"]
     assert "aws_iam_role.iam_task-role" in task["task_role_arn"]
-    [volume] = task["volume"]
-    efs = volume["efs_volume_configuration"]
+    volumes = {volume["name"]: volume for volume in task["volume"]}
+    assert set(volumes) == {"atlantis-data", "scratch"}
+    efs = volumes["atlantis-data"]["efs_volume_configuration"]
     assert efs["transit_encryption"] == "ENABLED"
     assert efs["authorization_config"]["iam"] == "ENABLED"
     assert "aws_efs_access_point" in efs["authorization_config"]["access_point_id"]
@@ -95,6 +96,6 @@ def test_infracost_key_is_wired_only_when_enabled(synthesized: dict[str, Any]) -
 
 
 def test_log_group_has_the_seed_name_and_retention(synthesized: dict[str, Any]) -> None:
-    log_group = only(synthesized["prod"], "aws_cloudwatch_log_group")
-    assert log_group["name"] == "/ecs/atlantis-prod"
-    assert log_group["retention_in_days"] == 30
+    log_groups = {group["name"]: group for group in resources(synthesized["prod"], "aws_cloudwatch_log_group")}
+    assert log_groups["/ecs/atlantis-prod"]["retention_in_days"] == 365
+    assert "aws_kms_key" in log_groups["/ecs/atlantis-prod"]["kms_key_id"]

@@ -16,7 +16,7 @@ from tests.conftest import REPO
 REFERENCE = re.compile(
     r"(?<![\w.])(?:(?P<data>data)\.)?(?P<type>[a-z][a-z0-9]*_[a-z0-9_]+)\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)"
 )
-VARIABLE = re.compile(r"(?<![\w.])var\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+VARIABLE = re.compile(r"(?<![\w.])var\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)")
 LOCAL = re.compile(r"(?<![\w.])local\.(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
 

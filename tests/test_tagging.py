@@ -53,7 +53,9 @@ def test_extra_tags_cannot_override_the_policy(scenario_configs: dict[str, Atlan
     assert tags["Owner"] == "mycompany" and tags["CostCenter"] == "42"
 
 
-def test_a_resource_without_policy_tags_fails_synth(scenario_configs: dict[str, AtlantisConfig], tmp_path: Path) -> None:
+def test_a_resource_without_policy_tags_fails_synth(
+    scenario_configs: dict[str, AtlantisConfig], tmp_path: Path
+) -> None:
     from stacks.app import SynthError, synthesize
     from stacks.atlantis_stack import AtlantisStack
     from stacks.aws import aws

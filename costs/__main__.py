@@ -1,0 +1,5 @@
+import sys
+
+from costs.cli import main
+
+sys.exit(main())
