@@ -15,6 +15,7 @@ from deploy.ecs import ServiceRef, describe_service, wait_for_no_tasks, wait_unt
 from deploy.errors import DeployError
 from deploy.names import BOLTDB_PATH, CONTAINER_NAME
 from deploy.polling import poll
+from stacks.config import AtlantisConfig
 
 TITLES = (
     "Find the service",
@@ -45,8 +46,14 @@ class Placement:
 
 
 def reset_boltdb(
-    ecs: Any, elbv2: Any, ref: ServiceRef, console: Console, *, assume_yes: bool, timeout: float, interval: float
+    ecs: Any, elbv2: Any, config: AtlantisConfig, console: Console, *, assume_yes: bool, timeout: float, interval: float
 ) -> None:
+    if config.locking_db != "boltdb":
+        raise DeployError(
+            f'locking_db = "{config.locking_db}": Atlantis keeps its locks there, not in a BoltDB file',
+            "nothing to reset; see ./quick-deploy.sh status",
+        )
+    ref = ServiceRef.of(config)
     progress = Progress(console, TITLES, HINTS)
     with progress.step(1):
         placement = _placement(describe_service(ecs, ref))

@@ -19,7 +19,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy.aws import AwsContext, describe_aws_error
 from deploy.boltdb import reset_boltdb
 from deploy.console import Console
-from deploy.ecs import ServiceRef
 from deploy.errors import DeployError
 from deploy.inputs import DeployRequest, Mode, SecretInputs
 from deploy.names import SECRET_KEYS
@@ -160,7 +159,8 @@ def command_parsers() -> dict[str, argparse.ArgumentParser]:
         "update-secret",
         "Set one key of the Secrets Manager secret, keeping every other key. The value is read from stdin, else "
         "from the key's environment variable (github_token: ATLANTIS_GITHUB_TOKEN, openai_api_key: OPENAI_API_KEY, "
-        "infracost_api_key: INFRACOST_API_KEY, slack_webhook_url: SLACK_WEBHOOK_URL).",
+        "infracost_api_key: INFRACOST_API_KEY, slack_webhook_url: SLACK_WEBHOOK_URL). github_app_key: the .pem "
+        "file on stdin.",
     )
     secret.add_argument("key", choices=SECRET_KEYS, help="the JSON key to set")
     secret.add_argument(
@@ -267,7 +267,7 @@ def _run_command(name: str, options: argparse.Namespace, environ: Mapping[str, s
         "reset-boltdb": lambda: reset_boltdb(
             aws.client("ecs"),
             aws.client("elbv2"),
-            ServiceRef.of(config),
+            config,
             console,
             assume_yes=options.yes,
             timeout=options.timeout,

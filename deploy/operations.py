@@ -17,8 +17,8 @@ from deploy.console import Console, Progress
 from deploy.ecs import ServiceRef, describe_service, is_healthy, target_health
 from deploy.environment import child_environment
 from deploy.errors import DeployError
-from deploy.inputs import check_github_token
-from deploy.names import GENERATED_KEYS, GITHUB_TOKEN, KEY_VARIABLES, WEBHOOK_SECRET, log_group_name
+from deploy.inputs import check_app_key, check_github_token
+from deploy.names import GENERATED_KEYS, GITHUB_APP_KEY, GITHUB_TOKEN, KEY_VARIABLES, WEBHOOK_SECRET, log_group_name
 from deploy.polling import poll
 from deploy.preflight import check_identity, check_terraform, check_terraform_variables
 from deploy.secret_store import update_key
@@ -155,6 +155,9 @@ def read_secret_value(key: str, *, generate: bool, stdin: TextIO, environ: Mappi
     if not value:
         source = f" or set {variable}" if variable else ""
         raise DeployError(f"no value for {key}", f'pipe it on stdin (printf %s "$VALUE" | ...){source}')
+    if key == GITHUB_APP_KEY:  # PEM: several lines by design
+        check_app_key(value, "the new github_app_key")
+        return value + "\n"
     if any(char.isspace() for char in value):
         raise DeployError(f"the value for {key} contains whitespace", "pass the value alone")
     if key == GITHUB_TOKEN:

@@ -54,6 +54,8 @@ def run_preflight(
     token = _github_token(inputs, secret, staged.config, request.mode, console)
     if token:
         _check_github(token, staged, request, environ, console)
+    elif request.create_webhooks:
+        raise DeployError("--create-webhooks needs a GitHub token", "set ATLANTIS_GITHUB_TOKEN and re-run")
     if request.vpc_id:
         placement = discover_vpc(aws.client("ec2"), request.vpc_id, aws.region)
         staged.update(placement.config_updates(), from_flags=True)

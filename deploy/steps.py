@@ -65,26 +65,7 @@ def run_deploy(request: DeployRequest, inputs: SecretInputs, environ: Mapping[st
     console.protect(*inputs.values())
     progress = Progress(console, TITLES, HINTS)
     with ExitStack() as cleanup:
-        with progress.step(1):
-            validate_request(request, inputs, environ)
-            staged = cleanup.enter_context(StagedConfig(request.config_dir, request.environment, environ))
-            staged.update(flag_updates(request, staged.raw), from_flags=True)
-            check_config_combinations(request, inputs, staged.config)
-            console.note(
-                f"{staged.display}: stack {staged.config.stack_name}, region {staged.config.aws_region}, "
-                f"mode {request.mode.value}"
-            )
-        with progress.step(2):
-            aws = AwsContext(staged.config.aws_region, environ)
-            preflight = run_preflight(request, inputs, staged, aws, environ, console)
-            if request.mode is not Mode.DRY_RUN:
-                console.confirm(
-                    f"Deploy {staged.config.stack_name} to AWS account {preflight.account_id} "
-                    f"({staged.config.aws_region})?",
-                    "yes",
-                    request.assume_yes,
-                )
-            _save_config(staged, request.mode, console)
+        staged, aws, preflight = _check(request, inputs, environ, console, progress, cleanup)
         if request.mode is Mode.DRY_RUN:
             _dry_run(request, staged, progress, environ, console)
             return
@@ -101,23 +82,64 @@ def run_deploy(request: DeployRequest, inputs: SecretInputs, environ: Mapping[st
             _print_terraform_commands(config, stack_dir, console)
             progress.finish("State backend and secret are ready; Terraform was not run")
             return
-        assert preflight.terraform is not None  # checked in preflight for Mode.APPLY
-        with progress.step(6):
-            outputs = _terraform(request, config, preflight.terraform, stack_dir, environ, console)
-        with progress.step(7):
-            tries = wait_for_health(
-                outputs["atlantis_url"], timeout=request.health_timeout, interval=request.poll_interval
+        _apply(request, config, preflight, stack_dir, str(values[WEBHOOK_SECRET]), environ, console, progress)
+
+
+def _check(
+    request: DeployRequest,
+    inputs: SecretInputs,
+    environ: Mapping[str, str],
+    console: Console,
+    progress: Progress,
+    cleanup: ExitStack,
+) -> tuple[StagedConfig, AwsContext, PreflightResult]:
+    """Steps 1 and 2: everything is checked, and confirmed, before the first change."""
+    with progress.step(1):
+        validate_request(request, inputs, environ)
+        staged = cleanup.enter_context(StagedConfig(request.config_dir, request.environment, environ))
+        staged.update(flag_updates(request, staged.raw), from_flags=True)
+        check_config_combinations(request, inputs, staged.config)
+        console.note(
+            f"{staged.display}: stack {staged.config.stack_name}, region {staged.config.aws_region}, "
+            f"mode {request.mode.value}"
+        )
+    with progress.step(2):
+        aws = AwsContext(staged.config.aws_region, environ)
+        preflight = run_preflight(request, inputs, staged, aws, environ, console)
+        if request.mode is not Mode.DRY_RUN:
+            console.confirm(
+                f"Deploy {staged.config.stack_name} to AWS account {preflight.account_id} ({staged.config.aws_region})?",
+                "yes",
+                request.assume_yes,
             )
-            console.note(f"healthy after {tries} tr{'y' if tries == 1 else 'ies'}")
-        with progress.step(8):
-            if request.create_webhooks:
-                _create_webhooks(
-                    config, preflight, outputs["webhook_url"], str(values[WEBHOOK_SECRET]), environ, console
-                )
-            else:
-                console.note("not asked to create webhooks (--create-webhooks); how to set them is below")
-        _print_summary(config, outputs, request.create_webhooks, console)
-        progress.finish(f"Atlantis is up at {outputs['atlantis_url']}")
+        _save_config(staged, request.mode, console)
+    return staged, aws, preflight
+
+
+def _apply(
+    request: DeployRequest,
+    config: AtlantisConfig,
+    preflight: PreflightResult,
+    stack_dir: Path,
+    webhook_secret: str,
+    environ: Mapping[str, str],
+    console: Console,
+    progress: Progress,
+) -> None:
+    """Steps 6 to 8: Terraform, the health wait, the webhooks."""
+    assert preflight.terraform is not None  # found in preflight whenever the mode applies
+    with progress.step(6):
+        outputs = _terraform(request, config, preflight.terraform, stack_dir, environ, console)
+    with progress.step(7):
+        tries = wait_for_health(outputs["atlantis_url"], timeout=request.health_timeout, interval=request.poll_interval)
+        console.note(f"healthy after {tries} tr{'y' if tries == 1 else 'ies'}")
+    with progress.step(8):
+        if request.create_webhooks:
+            _create_webhooks(config, preflight, outputs["webhook_url"], webhook_secret, environ, console)
+        else:
+            console.note("not asked to create webhooks (--create-webhooks); how to set them is below")
+    _print_summary(config, outputs, request.create_webhooks, console)
+    progress.finish(f"Atlantis is up at {outputs['atlantis_url']}")
 
 
 def flag_updates(request: DeployRequest, raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,8 +26,13 @@ class AtlantisSecurityGroups(Construct):
         self._functions: Any = None
 
         listener_ports = [80, 443] if config.has_certificate else [80]
+        # GitHub must always reach /events: when the UI is limited to allowed_cidrs, GitHub's hook ranges are added
+        # (the WAF can further limit /events to them, and the UI still requires authentication).
+        sources = list(config.allowed_cidrs)
+        if "0.0.0.0/0" not in sources:
+            sources += [cidr for cidr in config.github_webhook_cidrs if cidr not in sources]
         for port in listener_ports:
-            for index, cidr in enumerate(config.allowed_cidrs):
+            for index, cidr in enumerate(sources):
                 rule_args = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
                 aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
                     self,

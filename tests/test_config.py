@@ -111,6 +111,50 @@ BAD_INPUTS = [
     ({"stack_name": '"9stack"'}, "stack_name", "not valid"),
     ({"git_username": '"bad user"'}, "git_username", "GitHub user name"),
     ({"org_name": "var.org"}, "org_name", "expressions are not allowed"),
+    ({"kms_key_mode": '"none"'}, "kms_key_mode", '"customer" or "aws"'),
+    ({"auth_mode": '"none"'}, "auth_mode", '"basic" or "oidc" or "cognito"'),
+    ({"auth_mode": '"oidc"'}, "auth_mode", "needs HTTPS"),
+    (
+        {
+            "auth_mode": '"oidc"',
+            "certificate_arn": '"arn:aws:acm:ap-northeast-2:123456789012:certificate/0f4d2f1e-1111-2222-3333-444455556666"',
+        },
+        "oidc_issuer",
+        "not an https URL",
+    ),
+    (
+        {
+            "auth_mode": '"cognito"',
+            "certificate_arn": '"arn:aws:acm:ap-northeast-2:123456789012:certificate/0f4d2f1e-1111-2222-3333-444455556666"',
+        },
+        "cognito_user_pool_arn",
+        "Cognito user pool ARN",
+    ),
+    ({"restrict_webhooks_to_github": "true", "enable_waf": "false"}, "restrict_webhooks_to_github", "needs enable_waf"),
+    ({"github_webhook_cidrs": '["github"]'}, "github_webhook_cidrs", "CIDR"),
+    ({"waf_rate_limit": "10"}, "waf_rate_limit", "expected 100 or more"),
+    ({"desired_count": "2"}, "desired_count", "BoltDB allows a single Atlantis process"),
+    ({"autoscaling_max_count": "3"}, "autoscaling_max_count", "BoltDB allows a single Atlantis process"),
+    (
+        {"locking_db": '"redis"', "desired_count": "3", "autoscaling_max_count": "2"},
+        "autoscaling_max_count",
+        "below desired_count",
+    ),
+    ({"locking_db": '"postgres"'}, "locking_db", '"boltdb" or "redis"'),
+    ({"desired_count": "0"}, "desired_count", "expected 1-10"),
+    ({"cpu_architecture": '"arm"'}, "cpu_architecture", '"ARM64" or "X86_64"'),
+    ({"use_fargate_spot": "true", "cpu_architecture": '"ARM64"'}, "cpu_architecture", "Fargate Spot runs X86_64"),
+    ({"github_app_id": '"my-app"'}, "github_app_id", "not a GitHub App id"),
+    ({"enable_infracost": "true"}, "atlantis_image", "no infracost binary"),
+    ({"availability_zones": '["us-east-1a", "us-east-1b"]'}, "availability_zones", "zone name in ap-northeast-2"),
+    ({"availability_zones": '["ap-northeast-2a"]'}, "availability_zones", "at least two"),
+    (
+        {"ai_provider": '"bedrock"', "ai_model": '"gpt-4o"', "enable_ai_reviewer": "true"},
+        "ai_model",
+        "Bedrock model id",
+    ),
+    ({"ai_max_concurrency": "0"}, "ai_max_concurrency", "expected 1-50"),
+    ({"access_log_retention_days": "0"}, "access_log_retention_days", "expected 1-3650"),
 ]
 
 
@@ -127,6 +171,10 @@ def test_bad_input_is_one_line_naming_file_and_key(
     assert message.startswith(f"{tmp_path / 'prod.tfvars'}: {key}: ") or message.startswith(f"prod.tfvars: {key}")
     assert words in message
     assert "expected" in message
+
+
+def test_at_least_25_kinds_of_bad_input_are_covered() -> None:
+    assert len(BAD_INPUTS) >= 25 and len({case[1] for case in BAD_INPUTS}) >= 25
 
 
 def test_required_key_missing(tmp_path: Path) -> None:
@@ -192,3 +240,30 @@ def test_example_documents_every_key_and_is_itself_valid() -> None:
     known = {field.name for field in fields(AtlantisConfig)} - {"source"}
     assert documented == known
     assert load_config(example, environ={}).stack_name == "prod-atlantis-stack"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "words"), BAD_INPUTS, ids=[f"{case[1]}-{i}" for i, case in enumerate(BAD_INPUTS)]
+)
+def test_main_reports_every_bad_input_in_one_line_and_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    overrides: dict[str, str],
+    key: str,
+    words: str,
+) -> None:
+    import main
+
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    write(config_dir, overrides)
+    for name in [n for n in os.environ if n.startswith(("TF_", "STACKKIT_", "CDKTF_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("STACKKIT_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("STACKKIT_OUTDIR", str(tmp_path / "cdktf.out"))
+    assert main.main() == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.startswith("error: ") and f": {key}: " in captured.err
+    assert not list(tmp_path.glob("cdktf.out*"))

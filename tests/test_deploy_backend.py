@@ -211,3 +211,22 @@ def test_a_bucket_name_taken_at_creation_is_refused() -> None:
         stub.add_client_error("create_bucket", service_error_code="BucketAlreadyExists", http_status_code=409)
         with pytest.raises(DeployError, match="taken by another AWS account"):
             ensure_bucket(s3, BUCKET, REGION, ACCOUNT_ID, {})
+
+
+def test_a_secret_scheduled_for_deletion_is_restored_with_its_keys(
+    moto_aws: RecordingMotoServer, deploy_paths: DeployPaths, token: str
+) -> None:
+    secretsmanager = aws_client("secretsmanager")
+    secretsmanager.create_secret(
+        Name=SECRET, SecretString=json.dumps({"github_token": token, "webhook_secret": "k" * 64})
+    )
+    secretsmanager.delete_secret(SecretId=SECRET, RecoveryWindowInDays=7)
+
+    result = run_cli(*no_apply(deploy_paths))
+
+    assert result.code == 0, result.err
+    assert "scheduled for deletion, will be restored" in result.out
+    assert "DeletedDate" not in secretsmanager.describe_secret(SecretId=SECRET)
+    values = secret_json()
+    assert values["webhook_secret"] == "k" * 64  # the old webhook secret survives, so GitHub's hooks still match
+    assert values["github_token"] == token and "web_password" in values

@@ -38,8 +38,9 @@ def run_wrapper(*arguments: str, env: dict[str, str] | None = None) -> subproces
 
 
 @pytest.fixture
-def wrapper_env(moto_aws: RecordingMotoServer, fake_github: FakeGitHub) -> dict[str, str]:
-    """The environment of a CI job: StackKit AWS keys (not the SDK's names), no terraform on PATH."""
+def wrapper_env(moto_aws: RecordingMotoServer, fake_github: FakeGitHub, deploy_paths: DeployPaths) -> dict[str, str]:
+    """The environment of a CI job: StackKit AWS keys (not the SDK's names), no terraform on PATH, and
+    STACKKIT_OUTDIR (set by deploy_paths) pointing away from the repository's cdktf.out."""
     env = dict(os.environ)
     env.pop("AWS_ACCESS_KEY_ID")
     env.pop("AWS_SECRET_ACCESS_KEY")
