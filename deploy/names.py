@@ -3,20 +3,53 @@
 from __future__ import annotations
 
 from stacks.config import AtlantisConfig
+from stacks.naming import (
+    GITHUB_APP_KEY,
+    GITHUB_TOKEN,
+    INFRACOST_API_KEY,
+    OPENAI_API_KEY,
+    REDIS_AUTH_TOKEN,
+    SLACK_WEBHOOK_URL,
+    WEB_PASSWORD,
+    WEBHOOK_SECRET,
+    cluster_name,
+    log_group_name,
+    redis_secret_name,
+    service_name,
+    stackkit_tags,
+)
+
+# The deploy tool's view of the shared names (stacks/naming.py), plus what only it needs.
+__all__ = [
+    "ATLANTIS_HOME",
+    "BOLTDB_PATH",
+    "CONTAINER_NAME",
+    "GENERATED_KEYS",
+    "GITHUB_APP_KEY",
+    "GITHUB_APP_KEY_FILE_VARIABLE",
+    "GITHUB_TOKEN",
+    "INFRACOST_API_KEY",
+    "KEY_VARIABLES",
+    "OPENAI_API_KEY",
+    "PLAN_FILE",
+    "REDIS_AUTH_TOKEN",
+    "SECRET_KEYS",
+    "SLACK_WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEB_PASSWORD",
+    "cluster_name",
+    "log_group_name",
+    "redis_secret_name",
+    "resource_tags",
+    "service_name",
+]
 
 CONTAINER_NAME = "atlantis"
 ATLANTIS_HOME = "/home/atlantis"
 BOLTDB_PATH = f"{ATLANTIS_HOME}/atlantis.db"
 PLAN_FILE = "tfplan"
 
-# The JSON keys of the Secrets Manager secret (SPEC "Secrets"): names, not values.
-GITHUB_TOKEN = "github_token"  # noqa: S105
-WEBHOOK_SECRET = "webhook_secret"  # noqa: S105
-WEB_PASSWORD = "web_password"  # noqa: S105
-GITHUB_APP_KEY = "github_app_key"  # GitHub App mode (github_app_id): the app's private key, PEM
-INFRACOST_API_KEY = "infracost_api_key"
-OPENAI_API_KEY = "openai_api_key"
-SLACK_WEBHOOK_URL = "slack_webhook_url"
+
 SECRET_KEYS = (
     GITHUB_TOKEN,
     WEBHOOK_SECRET,
@@ -28,8 +61,6 @@ SECRET_KEYS = (
 )
 # Generated once with secrets.token_hex(32) and kept on every later run.
 GENERATED_KEYS = (WEBHOOK_SECRET, WEB_PASSWORD)
-# locking_db = "redis": the ElastiCache AUTH token, in a secret of its own because Terraform reads it into state.
-REDIS_AUTH_TOKEN = "redis_auth_token"  # noqa: S105
 GITHUB_APP_KEY_FILE_VARIABLE = "ATLANTIS_GH_APP_KEY_FILE"
 # Where a key's value comes from when it is not generated.
 KEY_VARIABLES = {
@@ -40,34 +71,6 @@ KEY_VARIABLES = {
 }
 
 
-def cluster_name(config: AtlantisConfig) -> str:
-    return f"{config.environment}-atlantis"
-
-
-def service_name(config: AtlantisConfig) -> str:
-    return f"{config.environment}-atlantis-service"
-
-
-def redis_secret_name(config: AtlantisConfig) -> str:
-    return f"{config.secret_name}-redis"
-
-
-def log_group_name(config: AtlantisConfig) -> str:
-    return f"/ecs/atlantis-{config.environment}"
-
-
 def resource_tags(config: AtlantisConfig, stack: str) -> dict[str, str]:
-    """The StackKit tag policy (plus extra_tags) for what this tool creates through the API: bucket, table, secret.
-
-    ManagedBy says who really manages them, so nobody looks for them in a Terraform state.
-    """
-    policy = {
-        "Project": "atlantis",
-        "Environment": config.environment,
-        "Stack": stack,
-        "Owner": config.org_name,
-        "ManagedBy": "quick-deploy",
-        "CreatedBy": "atlantis-ecs",
-        "Repository": "stackkit/atlantis-ecs",
-    }
-    return {**{key: value for key, value in config.extra_tags.items() if key not in policy}, **policy}
+    """The StackKit tag policy for what this tool creates through the API: bucket, table, secret."""
+    return stackkit_tags(config, stack=stack, managed_by="quick-deploy")

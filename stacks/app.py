@@ -64,8 +64,20 @@ def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _keep_terraform_working_state(target, staging)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
+
+
+def _keep_terraform_working_state(old: Path, new: Path) -> None:
+    """Carry each stack's ``.terraform`` folder and lock file over, so a re-synth does not force a new init."""
+    for stack_dir in (old / "stacks").glob("*") if (old / "stacks").is_dir() else []:
+        destination = new / "stacks" / stack_dir.name
+        if not destination.is_dir():
+            continue
+        for name in (".terraform", ".terraform.lock.hcl"):
+            if (stack_dir / name).exists() and not (destination / name).exists():
+                (stack_dir / name).rename(destination / name)
 
 
 def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> None:

@@ -14,6 +14,7 @@ from stacks.kms import AwsManagedKeys, StackKeys
 from stacks.lambda_function import LambdaNetwork
 from stacks.load_balancer import AtlantisLoadBalancer
 from stacks.monitoring import AtlantisMonitoring
+from stacks.naming import redis_secret_name
 from stacks.network import AtlantisNetwork
 from stacks.redis import AtlantisRedis, auth_token_from_secret
 from stacks.repo_config import build_repo_config, escape_for_terraform
@@ -51,7 +52,7 @@ class AtlantisStack(TerraformStack):
         # The Redis AUTH token lives in a secret of its own: Terraform reads it (ElastiCache needs the value) and
         # so keeps it in state, which must not pull the GitHub token in with it.
         redis_secret = (
-            AtlantisSecret(self, "redis-secret", config=config, name=f"{config.secret_name}-redis")
+            AtlantisSecret(self, "redis-secret", config=config, name=redis_secret_name(config))
             if config.locking_db == "redis"
             else None
         )

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct
-
-GITHUB_TOKEN = "github_token"
-WEBHOOK_SECRET = "webhook_secret"
-INFRACOST_API_KEY = "infracost_api_key"
-OPENAI_API_KEY = "openai_api_key"
-SLACK_WEBHOOK_URL = "slack_webhook_url"
-WEB_PASSWORD = "web_password"
-GITHUB_APP_KEY = "github_app_key"
-REDIS_AUTH_TOKEN = "redis_auth_token"
+from stacks.naming import (  # noqa: F401 - re-exported: the stacks name secret keys through this module
+    GITHUB_APP_KEY,
+    GITHUB_TOKEN,
+    INFRACOST_API_KEY,
+    OPENAI_API_KEY,
+    REDIS_AUTH_TOKEN,
+    SLACK_WEBHOOK_URL,
+    WEB_PASSWORD,
+    WEBHOOK_SECRET,
+)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct, TerraformResourceLifecycle
+from stacks.naming import cluster_name, log_group_name, service_name
 from stacks.secrets import (
     GITHUB_APP_KEY,
     GITHUB_TOKEN,
@@ -34,7 +35,7 @@ class AtlantisLogGroup(Construct):
         self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "log-group",
-            name=f"/ecs/atlantis-{config.environment}",
+            name=log_group_name(config),
             retention_in_days=config.log_retention_days,
             kms_key_id=kms_key_arn,
         )
@@ -156,7 +157,7 @@ class AtlantisService(Construct):
         self.cluster = aws.ecs_cluster.EcsCluster(
             self,
             "cluster",
-            name=name,
+            name=cluster_name(config),
             setting=[aws.ecs_cluster.EcsClusterSetting(name="containerInsights", value="enabled")],
             configuration=_exec_configuration(log_group, exec_kms_arn) if config.enable_ecs_exec else None,
         )
@@ -230,7 +231,7 @@ class AtlantisService(Construct):
         self.service = aws.ecs_service.EcsService(
             self,
             "service",
-            name=f"{name}-service",
+            name=service_name(config),
             cluster=self.cluster.arn,
             task_definition=self.task_definition.arn,
             desired_count=config.desired_count,

@@ -6,24 +6,11 @@ from typing import Any
 
 import jsii
 
-from stacks.config import AtlantisConfig
 from stacks.framework import Annotations, IAspect, IConstruct, TerraformResource, TerraformStack
+from stacks.naming import TAG_POLICY_KEYS, stackkit_tags
 
-POLICY_KEYS = ("Project", "Environment", "Stack", "Owner", "ManagedBy", "CreatedBy", "Repository")
-
-
-def stackkit_tags(config: AtlantisConfig) -> dict[str, str]:
-    """The seed's tag policy, plus any extra_tags from config (which may not override a policy tag)."""
-    policy = {
-        "Project": "atlantis",
-        "Environment": config.environment,
-        "Stack": config.stack_name,
-        "Owner": config.org_name,
-        "ManagedBy": "terraform",
-        "CreatedBy": "atlantis-ecs",
-        "Repository": "stackkit/atlantis-ecs",
-    }
-    return {**{k: v for k, v in config.extra_tags.items() if k not in policy}, **policy}
+POLICY_KEYS = TAG_POLICY_KEYS
+__all__ = ["POLICY_KEYS", "TagPolicyCheck", "stackkit_tags"]
 
 
 @jsii.implements(IAspect)

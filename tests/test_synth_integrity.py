@@ -122,3 +122,18 @@ def test_secret_environment_values_never_reach_cdktf_out(tmp_path: Path) -> None
     # The output is clean: no jsii Node.js banner, only our warnings and the summary line.
     assert "end-of-life" not in result.stderr and "!!!!" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith("synthesized ")
+
+
+def test_resynth_keeps_terraform_working_state(tmp_path: Path, scenario_configs: dict[str, Any]) -> None:
+    from stacks.app import synthesize
+
+    outdir = tmp_path / "cdktf.out"
+    config = scenario_configs["dev"]
+    synthesize([config], str(outdir))
+    stack_dir = outdir / "stacks" / config.stack_name
+    (stack_dir / ".terraform").mkdir()
+    (stack_dir / ".terraform" / "marker").write_text("providers")
+    (stack_dir / ".terraform.lock.hcl").write_text("# lock")
+    synthesize([config], str(outdir))
+    assert (stack_dir / ".terraform" / "marker").read_text() == "providers"
+    assert (stack_dir / ".terraform.lock.hcl").read_text() == "# lock"
