@@ -137,3 +137,25 @@ def test_resynth_keeps_terraform_working_state(tmp_path: Path, scenario_configs:
     synthesize([config], str(outdir))
     assert (stack_dir / ".terraform" / "marker").read_text() == "providers"
     assert (stack_dir / ".terraform.lock.hcl").read_text() == "# lock"
+
+
+def test_cdktf_cli_synth_produces_the_same_stacks(tmp_path: Path) -> None:
+    cli = REPO / "node_modules" / ".bin" / "cdktf"
+    assert cli.exists(), "run ./project.sh test (npm ci installs cdktf-cli)"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "STACKKIT_", "CDKTF_"))}
+    environment.update(CHECKPOINT_DISABLE="1", CI="1", PIPENV_VERBOSITY="-1", PIPENV_VENV_IN_PROJECT="1")
+    outdir = tmp_path / "cli.out"
+    result = subprocess.run(
+        [str(cli), "synth", "--output", str(outdir)],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    stacks = {path.parent.name for path in outdir.glob("stacks/*/cdk.tf.json")}
+    assert stacks == {"prod-atlantis-stack", "dev-atlantis-stack", "mycompany-state-backend-ap-northeast-2"}
+    prod = json.loads((outdir / "stacks/prod-atlantis-stack/cdk.tf.json").read_text())
+    assert prod["terraform"]["backend"]["s3"]["key"] == "prod-atlantis-stack/terraform.tfstate"
+    assert "end-of-life" not in result.stdout + result.stderr
