@@ -1,13 +1,14 @@
 """Synthesis speed and memory: this app's ``python main.py`` against a naive one-resource cdktf app.
 
-    pipenv run python benchmarks/synth_benchmark.py [--runs N] [--skip-tests] [--skip-full-import]
+    pipenv run python benchmarks/synth_benchmark.py [--runs N] [--cold-runs N] [--skip-tests] [--skip-full-import]
 
 Every synth runs in its own subprocess (its own process group) into a fresh temporary output folder, so
 ``cdktf.out/`` is never touched. The apps take turns round by round, so background load hits them alike.
 
 - cold: nothing cached, as on a fresh CI machine: ``PYTHONDONTWRITEBYTECODE=1`` and ``PYTHONPYCACHEPREFIX`` on a
   fresh empty folder (no .pyc is reused, none is written) and ``JSII_RUNTIME_PACKAGE_CACHE_ROOT`` on a fresh empty
-  folder (Node unpacks every jsii tarball into it). Nothing in site-packages or ~/.cache is deleted.
+  folder (Node unpacks every jsii tarball into it). Nothing in site-packages or ~/.cache is deleted. Median of
+  ``--cold-runs`` runs (default 1: a cold naive run takes most of a minute).
 - warm: median of ``--runs`` runs with the normal caches, after one untimed priming run per app.
 - no-cache: one warm run with ``JSII_RUNTIME_PACKAGE_CACHE=disabled`` (Node unpacks the tarballs into a temporary
   folder every time): what caching the jsii package cache in CI saves.
@@ -120,9 +121,9 @@ def memory_kib(pid: int) -> tuple[int, int]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def run_measured(app: App, env: dict[str, str]) -> Run:
+def run_measured(app: App, env: dict[str, str], scratch: Path) -> Run:
     """Run one synth; wall time is until the Python process exits (what a shell waits for)."""
-    outdir = Path(tempfile.mkdtemp(prefix="synth-bench-out-")) / "cdktf.out"
+    outdir = Path(tempfile.mkdtemp(prefix="out-", dir=scratch)) / "cdktf.out"
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -179,22 +180,23 @@ def cold_environment(scratch: Path) -> dict[str, str]:
     }
 
 
-def measure(apps: list[App], runs: int) -> list[AppResult]:
+def measure(apps: list[App], runs: int, cold_runs: int, scratch: Path) -> list[AppResult]:
+    """Cold rounds, a priming round, warm rounds, a no-cache round; within a round the apps take turns."""
     results = [AppResult(app) for app in apps]
-    for result in results:
-        scratch = Path(tempfile.mkdtemp(prefix="synth-bench-cold-"))
-        try:
-            record(result, COLD, run_measured(result.app, cold_environment(scratch)))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+    for _ in range(cold_runs):
+        for result in results:
+            empty_caches = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
+            record(result, COLD, run_measured(result.app, cold_environment(empty_caches), scratch))
+            shutil.rmtree(empty_caches)  # up to 450 MB of unpacked provider
     warm = base_environment()
     for result in results:  # priming: afterwards the normal caches hold this code and these tarballs
-        discard(run_measured(result.app, warm))
+        run_measured(result.app, warm, scratch)
     for _ in range(runs):
         for result in results:
-            record(result, WARM, run_measured(result.app, warm))
+            record(result, WARM, run_measured(result.app, warm, scratch))
+    no_cache = {**warm, "JSII_RUNTIME_PACKAGE_CACHE": "disabled"}
     for result in results:
-        record(result, NO_CACHE, run_measured(result.app, {**warm, "JSII_RUNTIME_PACKAGE_CACHE": "disabled"}))
+        record(result, NO_CACHE, run_measured(result.app, no_cache, scratch))
     return results
 
 
@@ -205,10 +207,6 @@ def record(result: AppResult, kind: str, run: Run) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-def discard(run: Run) -> None:
-    shutil.rmtree(run.outdir.parent, ignore_errors=True)
 
 
 def same_tree(left: Path, right: Path) -> bool:
@@ -270,7 +268,7 @@ def machine_lines() -> list[str]:
     ]
 
 
-def print_table(results: list[AppResult], runs: int) -> None:
+def print_table(results: list[AppResult], runs: int, cold_runs: int) -> None:
     header = ("cold s", "cold tree", "warm s", "warm tree", "warm largest", "no-cache s", "no-cache tree")
     print(f"{'app':<40} " + " ".join(f"{title:>{max(len(title), 7)}}" for title in header))
     for result in results:
@@ -289,8 +287,8 @@ def print_table(results: list[AppResult], runs: int) -> None:
         ]
         print(f"{result.app.label:<40} " + " ".join(formatted))
     print(
-        f"(seconds of wall time; memory in MiB; warm = median of {runs} runs, its memory the highest of them; "
-        "no-cache = JSII_RUNTIME_PACKAGE_CACHE=disabled)"
+        f"(wall seconds and MiB; cold: median of {cold_runs}, warm: median of {runs} runs, memory: the highest run; "
+        "no-cache: JSII_RUNTIME_PACKAGE_CACHE=disabled)"
     )
 
 
@@ -321,13 +319,16 @@ def print_check(passed: bool, text: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Time and measure synthesis of this app against a naive cdktf app.")
     parser.add_argument("--runs", type=int, default=3, help="warm runs per app, the median is reported (default 3)")
+    parser.add_argument(
+        "--cold-runs", type=int, default=1, help="cold runs per app, the median is reported (default 1)"
+    )
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
     parser.add_argument(
         "--skip-full-import", action="store_true", help="leave out this app with STACKKIT_PROVIDER_IMPORT=full"
     )
     args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.cold_runs < 1:
+        parser.error("--runs and --cold-runs must be at least 1")
 
     ours = App("stackkit: python main.py", REPO / "main.py")
     full = App("stackkit, STACKKIT_PROVIDER_IMPORT=full", REPO / "main.py", {"STACKKIT_PROVIDER_IMPORT": "full"})
@@ -336,21 +337,19 @@ def main() -> int:
 
     print("\n".join(machine_lines()))
     print(f"command:  pipenv run python benchmarks/synth_benchmark.py {' '.join(sys.argv[1:])}".rstrip(), flush=True)
-    try:
-        results = measure(apps, args.runs)
-    except SynthError as failure:
-        print(f"error: {failure}", file=sys.stderr)
-        return 2
+    with tempfile.TemporaryDirectory(prefix="synth-bench-") as scratch:
+        try:
+            results = measure(apps, args.runs, args.cold_runs, Path(scratch))
+        except SynthError as failure:
+            print(f"error: {failure}", file=sys.stderr)
+            return 2
+        fast_matches_full = None if args.skip_full_import else same_tree(*(r.runs[WARM][0].outdir for r in results[:2]))
     print()
-    print_table(results, args.runs)
+    print_table(results, args.runs, args.cold_runs)
     print()
     passed = [print_check(ok, text) for ok, text in goal_checks(results[0], results[-1])]
-    if not args.skip_full_import:
-        identical = same_tree(results[0].runs[WARM][0].outdir, results[1].runs[WARM][0].outdir)
-        passed.append(print_check(identical, "output of the fast import byte-identical to the full import"))
-    for result in results:
-        for run in (run for kind_runs in result.runs.values() for run in kind_runs):
-            discard(run)
+    if fast_matches_full is not None:
+        passed.append(print_check(fast_matches_full, "output of the fast import byte-identical to the full import"))
     if not args.skip_tests:
         command, seconds, summary = time_test_suite()
         suite_ok = seconds <= SUITE_GOAL_SECONDS and "exit" not in summary

@@ -80,7 +80,7 @@ class AtlantisMonitoring(Construct):
 
         ecs = {"ClusterName": cluster_name, "ServiceName": service_name}
         target = {"TargetGroup": target_group_arn_suffix, "LoadBalancer": load_balancer_arn_suffix}
-        for alarm in service_alarms(ecs, target):
+        for alarm in service_alarms(ecs, target, desired_count=config.desired_count):
             self.add_alarm(alarm)
         self._task_stopped_events(cluster_arn)
         if config.enable_slack_notifications and network:
@@ -253,7 +253,7 @@ TASK_STOPPED_TEMPLATE = (
 )
 
 
-def service_alarms(ecs: dict[str, str], target: dict[str, str]) -> list[MetricAlarm]:
+def service_alarms(ecs: dict[str, str], target: dict[str, str], *, desired_count: int) -> list[MetricAlarm]:
     """The seed's alarms (CPU, memory, ALB health checks, task stops) plus 5xx and running-task count."""
     return [
         MetricAlarm(
@@ -330,7 +330,7 @@ def service_alarms(ecs: dict[str, str], target: dict[str, str]) -> list[MetricAl
             dimensions=ecs,
             statistic="Minimum",
             comparison="LessThanThreshold",
-            threshold=1,
+            threshold=desired_count,
             period=60,
             evaluation_periods=3,
             treat_missing_data="breaching",

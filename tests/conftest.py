@@ -58,6 +58,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "locking_db": '"redis"',
         "desired_count": "2",
         "autoscaling_max_count": "4",
+        "enable_ai_reviewer": "true",
+        "ai_provider": '"bedrock"',
     },
     "prod_oidc": {
         "stack_name": '"oidc-stack"',

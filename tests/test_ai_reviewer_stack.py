@@ -166,3 +166,14 @@ def test_repo_config_requires_approval_in_prod_only(synthesized: dict[str, Any],
     expected = ["approved", "mergeable"] if scenario == "prod" else ["mergeable"]
     assert sorted(requirements) == expected
     assert repo_config["repos"][0]["allow_custom_workflows"] is False
+
+
+def test_bedrock_keeps_plans_in_aws_and_may_invoke_only_the_configured_model(synthesized: dict[str, Any]) -> None:
+    stack = synthesized["prod_ha"]
+    function = by_name(stack, "aws_lambda_function", "function_name")["prod-atlantis-ai-reviewer"]
+    model = function["environment"]["variables"]["AI_MODEL"]
+    assert function["environment"]["variables"]["AI_PROVIDER"] == "bedrock" and model.startswith("anthropic.")
+    statements = policy_statements(stack, "prod-atlantis-ai-reviewer-least-privilege")
+    invoke = statements["InvokeConfiguredModel"]
+    assert invoke["Action"] == "bedrock:InvokeModel"
+    assert invoke["Resource"].endswith(f":bedrock:ap-northeast-2::foundation-model/{model}")

@@ -56,6 +56,10 @@ def test_ha_mode_runs_several_tasks_on_shared_tls_redis(synthesized: dict[str, A
     target = only(stack, "aws_appautoscaling_target")
     assert (target["min_capacity"], target["max_capacity"]) == (2, 4)
     assert only(stack, "aws_lb_target_group")["health_check"]["path"] == "/readyz"
+    [running] = [
+        a for a in resources(stack, "aws_cloudwatch_metric_alarm") if a["alarm_name"].endswith("running-tasks-low")
+    ]
+    assert running["threshold"] == 2, "the alarm follows desired_count"
 
 
 def test_single_task_mode_keeps_boltdb_and_healthz(synthesized: dict[str, Any]) -> None:
