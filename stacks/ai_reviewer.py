@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from stacks.aws import aws
+from stacks.buckets import SecureBucket
 from stacks.config import AtlantisConfig
 from stacks.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.lambda_function import LambdaNetwork, PythonLambda
@@ -87,108 +88,23 @@ class AiReviewer(Construct):
         return plan_upload_command(BUCKET_PLACEHOLDER, self.config.aws_region, "aws:kms", key)
 
     def resolve_upload_step(self, escaped_repo_config: str) -> str:
-        resolved = escaped_repo_config.replace(BUCKET_PLACEHOLDER, self.bucket.bucket)
+        resolved = escaped_repo_config.replace(BUCKET_PLACEHOLDER, self.bucket.name)
         return resolved.replace(KEY_PLACEHOLDER, self.kms_key_arn) if self.kms_key_arn else resolved
 
-    def _plans_bucket(self, prefix: str, account_id: str, kms_arn: str | None, access_log_bucket: str | None) -> Any:
-        bucket = aws.s3_bucket.S3Bucket(
+    def _plans_bucket(
+        self, prefix: str, account_id: str, kms_arn: str | None, access_log_bucket: str | None
+    ) -> SecureBucket:
+        return SecureBucket(
             self,
             "plans",
-            bucket=f"{prefix}-plans-{account_id}-{self.config.aws_region}",
+            bucket_name=f"{prefix}-plans-{account_id}-{self.config.aws_region}",
+            kms_key_arn=kms_arn,
             force_destroy=not self.config.deletion_protection,
+            expiration_days=self.config.plan_retention_days,
+            noncurrent_days=1,
+            access_log_bucket=access_log_bucket,
+            access_log_prefix="s3/plans/",
         )
-        bucket_id = bucket.id
-        sse = aws.s3_bucket_server_side_encryption_configuration
-        sse.S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "plans-encryption",
-            bucket=bucket_id,
-            rule=[
-                sse.S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=sse.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=kms_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        aws.s3_bucket_versioning.S3BucketVersioningA(
-            self,
-            "plans-versioning",
-            bucket=bucket_id,
-            versioning_configuration=aws.s3_bucket_versioning.S3BucketVersioningVersioningConfiguration(
-                status="Enabled"
-            ),
-        )
-        aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
-            self,
-            "plans-public-access-block",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self,
-            "plans-ownership",
-            bucket=bucket_id,
-            rule=aws.s3_bucket_ownership_controls.S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        lifecycle = aws.s3_bucket_lifecycle_configuration
-        lifecycle.S3BucketLifecycleConfiguration(
-            self,
-            "plans-expiry",
-            bucket=bucket_id,
-            rule=[
-                lifecycle.S3BucketLifecycleConfigurationRule(
-                    id="expire-plans",
-                    status="Enabled",
-                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    expiration=[
-                        lifecycle.S3BucketLifecycleConfigurationRuleExpiration(days=self.config.plan_retention_days)
-                    ],
-                    noncurrent_version_expiration=[
-                        lifecycle.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=1)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        lifecycle.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=1
-                        )
-                    ],
-                )
-            ],
-        )
-        aws.s3_bucket_notification.S3BucketNotification(self, "plans-events", bucket=bucket_id, eventbridge=True)
-        if access_log_bucket:
-            aws.s3_bucket_logging.S3BucketLoggingA(
-                self,
-                "plans-access-logs",
-                bucket=bucket_id,
-                target_bucket=access_log_bucket,
-                target_prefix="s3/plans/",
-            )
-        aws.s3_bucket_policy.S3BucketPolicy(
-            self,
-            "plans-tls-only",
-            bucket=bucket_id,
-            policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "DenyInsecureTransport",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ],
-                }
-            ),
-        )
-        return bucket
 
     def _route_uploads_to_queue(self, prefix: str) -> None:
         rule = aws.cloudwatch_event_rule.CloudwatchEventRule(
@@ -200,7 +116,7 @@ class AiReviewer(Construct):
                 {
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],
-                    "detail": {"bucket": {"name": [self.bucket.bucket]}, "object": {"key": [{"suffix": ".json"}]}},
+                    "detail": {"bucket": {"name": [self.bucket.name]}, "object": {"key": [{"suffix": ".json"}]}},
                 }
             ),
         )

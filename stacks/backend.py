@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from stacks.aws import aws
+from stacks.buckets import SecureBucket
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct, S3Backend, TerraformOutput, TerraformStack
 from stacks.kms import ServiceKey
@@ -32,7 +31,7 @@ class StateBackendStack(TerraformStack):
 
     def __init__(self, scope: Construct, config: AtlantisConfig) -> None:
         super().__init__(scope, bootstrap_stack_name(config))
-        tags = {**stackkit_tags(config), "Stack": bootstrap_stack_name(config)}
+        tags = stackkit_tags(config, stack=bootstrap_stack_name(config))
         aws.provider.AwsProvider(
             self,
             "aws",
@@ -50,73 +49,8 @@ class StateBackendStack(TerraformStack):
             partition=partition,
             services=[],
         )
-        bucket = aws.s3_bucket.S3Bucket(self, "state-bucket", bucket=config.state_bucket)
-        lifecycle = aws.s3_bucket_lifecycle_configuration
-        # Keep every current state; old versions are the undo history, kept for 90 days.
-        lifecycle.S3BucketLifecycleConfiguration(
-            self,
-            "state-bucket-lifecycle",
-            bucket=bucket.id,
-            rule=[
-                lifecycle.S3BucketLifecycleConfigurationRule(
-                    id="expire-old-state-versions",
-                    status="Enabled",
-                    filter=[lifecycle.S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        lifecycle.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=90)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        lifecycle.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=1
-                        )
-                    ],
-                )
-            ],
-        )
-        aws.s3_bucket_notification.S3BucketNotification(self, "state-bucket-events", bucket=bucket.id, eventbridge=True)
-        # State history is how a bad apply is undone: never lose a version.
-        aws.s3_bucket_versioning.S3BucketVersioningA(
-            self,
-            "state-bucket-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3_bucket_versioning.S3BucketVersioningVersioningConfiguration(
-                status="Enabled"
-            ),
-        )
-        aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "state-bucket-encryption",
-            bucket=bucket.id,
-            rule=[
-                aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=aws.s3_bucket_server_side_encryption_configuration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        aws.s3_bucket_public_access_block.S3BucketPublicAccessBlock(
-            self,
-            "state-bucket-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        aws.s3_bucket_ownership_controls.S3BucketOwnershipControls(
-            self,
-            "state-bucket-ownership",
-            bucket=bucket.id,
-            rule=aws.s3_bucket_ownership_controls.S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        aws.s3_bucket_policy.S3BucketPolicy(
-            self,
-            "state-bucket-tls-only",
-            bucket=bucket.id,
-            policy=tls_only_bucket_policy(bucket.arn),
-        )
+        # State history is how a bad apply is undone: keep every current state and old versions for 90 days.
+        bucket = SecureBucket(self, "state", bucket_name=config.state_bucket, kms_key_arn=key.arn, noncurrent_days=90)
         table = aws.dynamodb_table.DynamodbTable(
             self,
             "lock-table",
@@ -130,23 +64,5 @@ class StateBackendStack(TerraformStack):
             ),
             deletion_protection_enabled=True,
         )
-        TerraformOutput(self, "state_bucket", value=bucket.bucket)
+        TerraformOutput(self, "state_bucket", value=bucket.name)
         TerraformOutput(self, "lock_table", value=table.name)
-
-
-def tls_only_bucket_policy(bucket_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )

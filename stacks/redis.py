@@ -19,6 +19,7 @@ from typing import Any
 
 from stacks.aws import aws
 from stacks.framework import Construct, Fn, Token
+from stacks.security_groups import allow_tcp
 
 REDIS_PORT = 6379
 ENGINE = "valkey"
@@ -151,25 +152,24 @@ class AtlantisRedis(Construct):
             vpc_id=vpc_id,
             tags={"Name": name},
         )
-        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        protocol = f"Redis protocol ({REDIS_PORT}, TLS)"
+        allow_tcp(
             self,
             "from-clients",
-            security_group_id=group.id,
-            description=f"Redis protocol ({REDIS_PORT}, TLS) from the Atlantis tasks",
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            referenced_security_group_id=client_security_group_id,
+            group.id,
+            "in",
+            REDIS_PORT,
+            f"{protocol} from the Atlantis tasks",
+            group=client_security_group_id,
         )
-        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        allow_tcp(
             self,
             "clients-to-store",
-            security_group_id=client_security_group_id,
-            description=f"Redis protocol ({REDIS_PORT}, TLS) to the Atlantis lock store",
-            ip_protocol="tcp",
-            from_port=REDIS_PORT,
-            to_port=REDIS_PORT,
-            referenced_security_group_id=group.id,
+            client_security_group_id,
+            "out",
+            REDIS_PORT,
+            f"{protocol} to the Atlantis lock store",
+            group=group.id,
         )
         return group
 

@@ -33,68 +33,42 @@ class AtlantisSecurityGroups(Construct):
             sources += [cidr for cidr in config.github_webhook_cidrs if cidr not in sources]
         for port in listener_ports:
             for index, cidr in enumerate(sources):
-                rule_args = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
-                aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-                    self,
-                    f"alb-ingress-{port}-{index}",
-                    security_group_id=self.alb.id,
-                    description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    **rule_args,
+                protocol = "HTTPS" if port == 443 else "HTTP"
+                allow_tcp(
+                    self, f"alb-ingress-{port}-{index}", self.alb.id, "in", port, f"{protocol} from {cidr}", cidr=cidr
                 )
-        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        allow_tcp(
             self,
             "alb-to-task",
-            security_group_id=self.alb.id,
-            description="Forward to Atlantis tasks on 4141",
-            ip_protocol="tcp",
-            from_port=ATLANTIS_PORT,
-            to_port=ATLANTIS_PORT,
-            referenced_security_group_id=self.task.id,
+            self.alb.id,
+            "out",
+            ATLANTIS_PORT,
+            "Forward to Atlantis tasks on 4141",
+            group=self.task.id,
         )
-        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
+        allow_tcp(
             self,
             "task-from-alb",
-            security_group_id=self.task.id,
-            description="Atlantis 4141 from the load balancer",
-            ip_protocol="tcp",
-            from_port=ATLANTIS_PORT,
-            to_port=ATLANTIS_PORT,
-            referenced_security_group_id=self.alb.id,
+            self.task.id,
+            "in",
+            ATLANTIS_PORT,
+            "Atlantis 4141 from the load balancer",
+            group=self.alb.id,
         )
         # Atlantis clones repositories, downloads providers and calls GitHub and AWS APIs: HTTPS anywhere.
-        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+        allow_tcp(
             self,
             "task-https-out",
-            security_group_id=self.task.id,
-            description="HTTPS to GitHub, Terraform registries and AWS APIs",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4="0.0.0.0/0",
+            self.task.id,
+            "out",
+            443,
+            "HTTPS to GitHub, Terraform registries and AWS APIs",
+            cidr="0.0.0.0/0",
         )
-        aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
-            self,
-            "task-to-efs",
-            security_group_id=self.task.id,
-            description="NFS to the Atlantis file system",
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            referenced_security_group_id=self.efs.id,
+        allow_tcp(
+            self, "task-to-efs", self.task.id, "out", NFS_PORT, "NFS to the Atlantis file system", group=self.efs.id
         )
-        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule(
-            self,
-            "efs-from-task",
-            security_group_id=self.efs.id,
-            description="NFS from the Atlantis tasks",
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            referenced_security_group_id=self.task.id,
-        )
+        allow_tcp(self, "efs-from-task", self.efs.id, "in", NFS_PORT, "NFS from the Atlantis tasks", group=self.task.id)
 
     @property
     def functions(self) -> Any:
@@ -103,15 +77,14 @@ class AtlantisSecurityGroups(Construct):
             self._functions = self._group(
                 "functions", f"{self._name}-functions", "Atlantis Lambdas: HTTPS out only, nothing in", self._vpc_id
             )
-            aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule(
+            allow_tcp(
                 self,
                 "functions-https-out",
-                security_group_id=self._functions.id,
-                description="HTTPS to Slack, GitHub, the model API and AWS APIs",
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                cidr_ipv4="0.0.0.0/0",
+                self._functions.id,
+                "out",
+                443,
+                "HTTPS to Slack, GitHub, the model API and AWS APIs",
+                cidr="0.0.0.0/0",
             )
         return self._functions
 
@@ -124,3 +97,39 @@ class AtlantisSecurityGroups(Construct):
             vpc_id=vpc_id,
             tags={"Name": name},
         )
+
+
+def allow_tcp(
+    scope: Construct,
+    construct_id: str,
+    group_id: str,
+    direction: str,
+    port: int,
+    description: str,
+    *,
+    cidr: str | None = None,
+    group: str | None = None,
+) -> None:
+    """One described TCP rule on ``group_id``: ``direction`` "in" or "out", to/from a CIDR or another group."""
+    peer: dict[str, str]
+    if group is not None:
+        peer = {"referenced_security_group_id": group}
+    elif cidr is not None:
+        peer = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
+    else:
+        raise ValueError("allow_tcp needs a cidr or a group")
+    rule = (
+        aws.vpc_security_group_ingress_rule.VpcSecurityGroupIngressRule
+        if direction == "in"
+        else (aws.vpc_security_group_egress_rule.VpcSecurityGroupEgressRule)
+    )
+    rule(
+        scope,
+        construct_id,
+        security_group_id=group_id,
+        description=description,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        **peer,
+    )

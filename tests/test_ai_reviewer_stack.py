@@ -124,7 +124,7 @@ def upload_step_from_stack(stack: dict[str, Any], bucket: str, key_arn: str) -> 
     """The run step as Atlantis will see it: Terraform references resolved, Terraform escapes undone."""
     environment = {item["name"]: item["value"] for item in container_definition(stack)["environment"]}
     text = environment["ATLANTIS_REPO_CONFIG_JSON"]
-    text = re.sub(r"\$\{aws_s3_bucket\.[\w-]+\.bucket\}", bucket, text)
+    text = re.sub(r"\$\{aws_s3_bucket\.[\w-]+\.(?:bucket|id)\}", bucket, text)
     text = re.sub(r"\$\{aws_kms_key\.[\w-]+\.arn\}", key_arn, text)
     assert not re.search(r"(?<!\$)\$\{(?:aws_|data\.)", text), "only the bucket and key are Terraform references"
     repo_config = json.loads(text.replace("$${", "${").replace("%%{", "%{"))
