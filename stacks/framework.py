@@ -6,12 +6,22 @@ Importing this module also silences jsii's Node.js end-of-life banner, which use
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 # jsii prints a large banner on stderr for each Node.js major it considers end-of-life or untested; the value is a
 # comma-separated list of majors to silence. setdefault keeps a user's own choice.
 for _warning in ("END_OF_LIFE", "DEPRECATED", "UNTESTED"):
     os.environ.setdefault(f"JSII_SILENCE_WARNING_{_warning}_NODE_VERSION", "18,20,22,24")
+
+# The Node side of stacks/aws.py: jsii's kernel would otherwise require all ~2,200 provider modules (1.7 s, 450 MB)
+# when it loads the provider's assembly. lazy_provider_index.js makes them load on first use, and steps aside
+# (normal loading) if the provider's index ever looks different. STACKKIT_PROVIDER_IMPORT=full turns both off.
+if os.environ.get("STACKKIT_PROVIDER_IMPORT") != "full":
+    _lazy_index = json.dumps(str(Path(__file__).with_name("lazy_provider_index.js")))
+    if _lazy_index not in os.environ.get("NODE_OPTIONS", ""):
+        os.environ["NODE_OPTIONS"] = f"{os.environ.get('NODE_OPTIONS', '')} --require {_lazy_index}".strip()
 
 from cdktf import (  # noqa: E402 - the environment above must be set before jsii starts
     Annotations,

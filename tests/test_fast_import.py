@@ -44,18 +44,22 @@ print(json.dumps({
     "through_namespace": sorted(aws.loaded),
     "submodules": sorted({name.split(".")[1] for name in sys.modules if name.startswith(PACKAGE + ".")}),
     "package_init_ran": hasattr(package, "__all__"),
+    "broken_after": globals().get("BROKEN_AFTER"),
 }))
 sys.exit(exit_code)
 """
 
 # A provider upgrade in which one submodule the stacks use (after many others) needs the package __init__: the
-# fast path fails in the middle of building the stacks, the hardest moment to fall back.
+# fast path fails in the middle of building the stacks, the hardest moment to fall back. BROKEN_AFTER records how
+# many provider submodules the fast path had loaded by then.
 BREAK_FAST_PATH_HALFWAY = f"""
 import sys
+BROKEN_AFTER = []
 class NeedsPackageInit:
     def find_spec(self, name, path=None, target=None):
         package = sys.modules.get("{PROVIDER_PACKAGE}")
         if name == "{PROVIDER_PACKAGE}.ecs_service" and package is not None and not hasattr(package, "__all__"):
+            BROKEN_AFTER.append(sum(module.startswith("{PROVIDER_PACKAGE}.") for module in sys.modules))
             raise ImportError("simulated upgrade: ecs_service needs the package __init__")
         return None
 sys.meta_path.insert(0, NeedsPackageInit())
@@ -65,6 +69,7 @@ sys.meta_path.insert(0, NeedsPackageInit())
 @dataclass(frozen=True)
 class Synth:
     returncode: int
+    stdout: str
     stderr: str
     report: dict[str, Any]
     outdir: Path
@@ -114,7 +119,7 @@ def _finish(base: Path, name: str, process: subprocess.Popen[bytes]) -> Synth:
     stdout = (base / f"{name}.out").read_text()
     stderr = (base / f"{name}.err").read_text()
     assert returncode == 0, f"{name} synth failed (exit {returncode}):\n{stderr[-3000:]}"
-    return Synth(returncode, stderr, json.loads(stdout.splitlines()[-1]), base / name / "cdktf.out")
+    return Synth(returncode, stdout, stderr, json.loads(stdout.splitlines()[-1]), base / name / "cdktf.out")
 
 
 def output_files(outdir: Path) -> dict[str, bytes]:
@@ -215,7 +220,8 @@ def test_every_synthesized_aws_type_was_loaded_through_the_fast_namespace(synths
         stack = json.loads(stack_file.read_text())
         needed |= {kind.removeprefix("aws_") for kind in stack.get("resource", {}) if kind.startswith("aws_")}
         needed |= {f"data_{kind}" for kind in stack.get("data", {}) if kind.startswith("aws_")}
-        needed |= {"provider"} if "aws" in stack.get("provider", {}) else set()
+        if "aws" in stack.get("provider", {}):
+            needed.add("provider")
     assert len(needed) > 20
     assert needed <= set(synths["fast"].report["through_namespace"])
 
@@ -228,7 +234,10 @@ def test_broken_fast_path_falls_back_with_one_warning_and_same_output(synths: di
     warnings = [line for line in fallback.stderr_lines() if line.startswith(FALLBACK_WARNING)]
     assert len(warnings) == 1, fallback.stderr
     assert "simulated upgrade: ecs_service needs the package __init__" in warnings[0]
+    [loaded_when_broken] = fallback.report["broken_after"]
+    assert loaded_when_broken >= 10, "the fast path broke halfway, after loading many submodules"
     assert fallback.report["mode"] == "full"
+    assert fallback.report["package_init_ran"]
     assert_same_output(fallback.outdir, synths["full"].outdir)
 
 
@@ -238,6 +247,7 @@ def test_broken_fast_path_falls_back_with_one_warning_and_same_output(synths: di
 @pytest.mark.parametrize("variant", ["fast", "full", "fallback"])
 def test_synth_stderr_holds_only_our_warnings_and_the_summary(synths: dict[str, Synth], variant: str) -> None:
     synth = synths[variant]
+    assert len(synth.stdout.splitlines()) == 1, "main.py writes nothing to stdout (the line is the driver's report)"
     assert "end-of-life" not in synth.stderr.lower()
     assert "!!!!" not in synth.stderr
     *warnings, summary = synth.stderr_lines()
