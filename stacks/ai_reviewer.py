@@ -14,6 +14,7 @@ from stacks.lambda_function import LambdaNetwork, PythonLambda
 from stacks.lambda_layer import layer_directory
 from stacks.monitoring import AtlantisMonitoring
 from stacks.plan_export import plan_upload_command
+from stacks.queues import dead_letter_queue, encrypted_queue
 from stacks.secrets import AtlantisSecret
 
 FUNCTION_TIMEOUT_SECONDS = 300
@@ -45,23 +46,17 @@ class AiReviewer(Construct):
         prefix = f"{config.environment}-atlantis"
         self.kms_key_arn = data_kms_arn
         self.bucket = self._plans_bucket(prefix, account_id, data_kms_arn, access_log_bucket)
-        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
-            self,
-            "dead-letter-queue",
-            name=f"{prefix}-ai-reviews-dlq",
-            message_retention_seconds=1_209_600,
-            kms_master_key_id=data_kms_arn,
-            sqs_managed_sse_enabled=None if data_kms_arn else True,
+        self.dead_letter_queue = dead_letter_queue(
+            self, "dead-letter-queue", name=f"{prefix}-ai-reviews-dlq", kms_key_arn=data_kms_arn
         )
-        self.queue = aws.sqs_queue.SqsQueue(
+        self.queue = encrypted_queue(
             self,
             "queue",
             name=f"{prefix}-ai-reviews",
+            kms_key_arn=data_kms_arn,
             # SQS must not hand a message to a second invocation while the first may still be working on it.
             visibility_timeout_seconds=6 * FUNCTION_TIMEOUT_SECONDS,
             message_retention_seconds=345_600,
-            kms_master_key_id=data_kms_arn,
-            sqs_managed_sse_enabled=None if data_kms_arn else True,
             redrive_policy=json.dumps(
                 {"deadLetterTargetArn": self.dead_letter_queue.arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
             ),

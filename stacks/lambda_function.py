@@ -15,6 +15,7 @@ from stacks.aws import aws
 from stacks.config import PROJECT_ROOT, AtlantisConfig
 from stacks.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.iam import assume_role_policy, policy_document
+from stacks.queues import dead_letter_queue
 
 LAMBDA_SOURCE = PROJECT_ROOT / "lambda"
 STAGING = PROJECT_ROOT / "build" / "lambda-src"
@@ -73,13 +74,8 @@ class PythonLambda(Construct):
             kms_key_id=logs_kms_arn,
         )
         # Failed asynchronous invocations (e.g. from SNS) land here instead of vanishing.
-        self.dead_letter_queue = aws.sqs_queue.SqsQueue(
-            self,
-            "dead-letter-queue",
-            name=f"{function_name}-dlq",
-            message_retention_seconds=1_209_600,
-            kms_master_key_id=kms_key_arn,
-            sqs_managed_sse_enabled=None if kms_key_arn else True,
+        self.dead_letter_queue = dead_letter_queue(
+            self, "dead-letter-queue", name=f"{function_name}-dlq", kms_key_arn=kms_key_arn
         )
         self.role = aws.iam_role.IamRole(
             self,
