@@ -735,6 +735,13 @@ def _validate_capacity(c: AtlantisConfig) -> None:
             "github_app_id",
             f'"{c.github_app_id}" is not a GitHub App id; expected digits',
         )
+        _check(
+            not c.enable_ai_reviewer,
+            c,
+            "enable_ai_reviewer",
+            "needs a user token to comment on pull requests, but github_app_id selects GitHub App mode; "
+            "expected enable_ai_reviewer = false with github_app_id",
+        )
     if c.enable_infracost:
         _check(
             c.atlantis_image != DEFAULT_ATLANTIS_IMAGE,

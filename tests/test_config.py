@@ -145,6 +145,7 @@ BAD_INPUTS = [
     ({"cpu_architecture": '"arm"'}, "cpu_architecture", '"ARM64" or "X86_64"'),
     ({"use_fargate_spot": "true", "cpu_architecture": '"ARM64"'}, "cpu_architecture", "Fargate Spot runs X86_64"),
     ({"github_app_id": '"my-app"'}, "github_app_id", "not a GitHub App id"),
+    ({"github_app_id": '"123456"', "enable_ai_reviewer": "true"}, "enable_ai_reviewer", "GitHub App mode"),
     ({"enable_infracost": "true"}, "atlantis_image", "no infracost binary"),
     ({"availability_zones": '["us-east-1a", "us-east-1b"]'}, "availability_zones", "zone name in ap-northeast-2"),
     ({"availability_zones": '["ap-northeast-2a"]'}, "availability_zones", "at least two"),
