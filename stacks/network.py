@@ -141,7 +141,6 @@ class AtlantisNetwork(Construct):
         self.vpc_id = vpc.id
         self.public_subnet_ids = [subnet.id for subnet in public_subnets]
         self.private_subnet_ids = [subnet.id for subnet in private_subnets]
-        self.nat_gateway_count = len(nat_gateways)
 
     def _flow_logs(self, vpc_id: str, name: str) -> None:
         log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(

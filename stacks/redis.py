@@ -19,6 +19,7 @@ from typing import Any
 
 from stacks.aws import aws
 from stacks.framework import Construct, Fn, Token
+from stacks.naming import REDIS_AUTH_TOKEN
 from stacks.security_groups import allow_tcp
 
 REDIS_PORT = 6379
@@ -26,7 +27,6 @@ ENGINE = "valkey"
 ENGINE_VERSION = "8.0"
 PARAMETER_GROUP_FAMILY = "valkey8"
 DEFAULT_NODE_TYPE = "cache.t4g.micro"
-AUTH_TOKEN_KEY = "redis_auth_token"  # noqa: S105 - the JSON key the deploy tool writes, not a secret value
 # Defaults, in UTC: 02:00-03:00 in Seoul (the shipped region); maintenance follows on Sunday, never overlapping.
 SNAPSHOT_WINDOW = "17:00-18:00"
 MAINTENANCE_WINDOW = "sun:18:30-sun:19:30"
@@ -34,7 +34,7 @@ LOG_TYPES = ("slow-log", "engine-log")
 
 
 def auth_token_from_secret(
-    scope: Construct, construct_id: str, *, secret_arn: str, json_key: str = AUTH_TOKEN_KEY
+    scope: Construct, construct_id: str, *, secret_arn: str, json_key: str = REDIS_AUTH_TOKEN
 ) -> str:
     """A Terraform expression for one JSON key of a Secrets Manager secret, read at plan time (never synthesized).
 
@@ -140,7 +140,7 @@ class AtlantisRedis(Construct):
     @staticmethod
     def atlantis_secret_keys() -> dict[str, str]:
         """Container secrets: environment variable -> JSON key in the Atlantis secret."""
-        return {"ATLANTIS_REDIS_PASSWORD": AUTH_TOKEN_KEY}
+        return {"ATLANTIS_REDIS_PASSWORD": REDIS_AUTH_TOKEN}
 
     def _security_group(self, name: str, vpc_id: str, client_security_group_id: str) -> Any:
         # Terraform removes the default allow-all egress of a new group: the store opens no connections itself.

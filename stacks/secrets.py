@@ -7,29 +7,9 @@ hands the task its ARN plus JSON key; the execution role may read exactly these 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct
-from stacks.naming import (  # noqa: F401 - re-exported: the stacks name secret keys through this module
-    GITHUB_APP_KEY,
-    GITHUB_TOKEN,
-    INFRACOST_API_KEY,
-    OPENAI_API_KEY,
-    REDIS_AUTH_TOKEN,
-    SLACK_WEBHOOK_URL,
-    WEB_PASSWORD,
-    WEBHOOK_SECRET,
-)
-
-
-@dataclass(frozen=True)
-class SecretReference:
-    """An ECS ``secrets`` entry: environment variable name -> ``<secret ARN>:<json key>::``."""
-
-    env_name: str
-    json_key: str
 
 
 class AtlantisSecret(Construct):
@@ -41,7 +21,6 @@ class AtlantisSecret(Construct):
             self, "secret", name=name or config.secret_name
         )
         self.arn: str = self.secret.arn
-        self.kms_key_id: str = self.secret.kms_key_id
 
     def value_from(self, json_key: str) -> str:
         return f"{self.arn}:{json_key}::"

@@ -8,15 +8,17 @@ from typing import Any
 from stacks.aws import aws
 from stacks.config import AtlantisConfig
 from stacks.framework import Construct, TerraformResourceLifecycle
-from stacks.naming import cluster_name, log_group_name, service_name
-from stacks.secrets import (
+from stacks.naming import (
     GITHUB_APP_KEY,
     GITHUB_TOKEN,
     INFRACOST_API_KEY,
     WEB_PASSWORD,
     WEBHOOK_SECRET,
-    AtlantisSecret,
+    cluster_name,
+    log_group_name,
+    service_name,
 )
+from stacks.secrets import AtlantisSecret
 from stacks.storage import ATLANTIS_GID, ATLANTIS_HOME, ATLANTIS_UID
 
 CONTAINER_NAME = "atlantis"

@@ -17,7 +17,8 @@ from stacks.aws import aws
 # Aliased so pytest does not try to collect cdktf's Testing class as a test class.
 from stacks.framework import TerraformOutput, TerraformStack
 from stacks.framework import Testing as CdktfTesting
-from stacks.redis import AUTH_TOKEN_KEY, AtlantisRedis, auth_token_from_secret
+from stacks.naming import REDIS_AUTH_TOKEN
+from stacks.redis import AtlantisRedis, auth_token_from_secret
 from tests.conftest import FAKE_ACCOUNT, resources
 
 REGION = "ap-northeast-2"
@@ -122,7 +123,7 @@ def test_traffic_is_tls_with_the_auth_token_read_from_the_secret(stack: dict[str
     assert version["secret_id"] == SECRET_ARN
     # The token is an expression Terraform resolves at plan time; no value is written into the JSON.
     secret_string = f"data.aws_secretsmanager_secret_version.{version_id}.secret_string"
-    assert group["auth_token"] == f"${{jsondecode({secret_string}).{AUTH_TOKEN_KEY}}}"
+    assert group["auth_token"] == f"${{jsondecode({secret_string}).{REDIS_AUTH_TOKEN}}}"
 
 
 def test_data_at_rest_uses_the_customer_key_when_one_is_given(stack: dict[str, Any]) -> None:
