@@ -51,6 +51,8 @@ KIND_ORDINALS = {"class": 0, "interface": 1, "enum": 2}
 SLIMMED_KEYS = frozenset({"docs", "locationInModule", "sourceLine"})
 METADATA_EXCLUDED_KEYS = frozenset({"types", "readme", "submodules"})
 LOCK_WAIT_SECONDS = 120.0
+LOCAL_LOCK_STALE_SECONDS = 120.0  # jsii: a live holder on this host keeps its lock this long
+UNKNOWN_LOCK_STALE_SECONDS = 10.0  # jsii: an unreadable lock, or one from another host
 
 # Fragments of jsii's bundled runtime that pin down the format written here. Each names one assumption.
 RUNTIME_FINGERPRINTS = (
@@ -376,7 +378,8 @@ class JsiiLock:
     """jsii's cache entry lock: a ``<entry>.lock`` file holding {pid, hostname, token}, created with link().
 
     Entering waits up to LOCK_WAIT_SECONDS and yields False if the lock stayed taken (the caller then leaves the
-    entry to whoever holds it). A lock left by a crashed process is broken by jsii itself, by pid and age.
+    entry to whoever holds it). A lock whose holder is gone (a process of this host that no longer runs) yields
+    False at once: breaking it is left to jsii, which does so by the same pid and age rules.
     """
 
     def __init__(self, path: Path, wait_seconds: float | None = None) -> None:
@@ -389,7 +392,7 @@ class JsiiLock:
         deadline = time.monotonic() + self.wait_seconds
         pause = 0.01
         while not self._try_create():
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or self._holder_is_gone():
                 return False
             time.sleep(pause)
             pause = min(pause * 1.5, 0.5)
@@ -405,6 +408,30 @@ class JsiiLock:
         except (OSError, ValueError):
             pass
         self.held = False
+
+    def _holder_is_gone(self) -> bool:
+        """jsii's isStale(): a holder on this host whose pid is dead or that held it over 2 minutes; else over 10 s."""
+        try:
+            age = time.time() - self.path.stat().st_mtime
+            holder = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return False  # released meanwhile: the next attempt takes it
+        except (OSError, ValueError):
+            holder = None
+        if not isinstance(holder, dict):
+            return age > UNKNOWN_LOCK_STALE_SECONDS
+        pid, hostname, token = holder.get("pid"), holder.get("hostname"), holder.get("token")
+        if not token or hostname != socket.gethostname() or not isinstance(pid, int):
+            return age > UNKNOWN_LOCK_STALE_SECONDS
+        if age > LOCAL_LOCK_STALE_SECONDS:
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # the process exists but belongs to another user
+            pass
+        return False
 
     def _try_create(self) -> bool:
         partial = self.path.with_name(f"{self.path.name}.{self.owner['token']}.tmp")

@@ -13,9 +13,11 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -349,6 +351,53 @@ def test_lock_held_elsewhere_is_respected(cache_root: Path, monkeypatch: pytest.
         held_by = json.loads(lock_path.read_text("utf-8"))
     assert set(held_by) == {"pid", "hostname", "token"}  # the owner record jsii reads to detect stale locks
     assert not lock_path.exists()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        pytest.param(lambda: {"pid": dead_pid(), "hostname": socket.gethostname(), "token": "ab12"}, id="dead-pid"),
+        pytest.param(lambda: "not json", id="unreadable-and-old"),
+    ],
+)
+def test_stale_lock_is_left_to_jsii_without_waiting(
+    holder: Callable[[], object], cache_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assembly = Assembly.of_package("constructs")
+    entry = jsii_cache.version_folder(cache_root, assembly) / jsii_cache.entry_digest(assembly)
+    entry.parent.mkdir(parents=True)
+    lock_path = entry.with_name(entry.name + ".lock")
+    content = holder()
+    lock_path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+    old = time.time() - jsii_cache.UNKNOWN_LOCK_STALE_SECONDS - 5
+    os.utime(lock_path, (old, old))
+
+    started = time.monotonic()
+    assert jsii_cache.prefill(["constructs"]) == []
+    assert time.monotonic() - started < jsii_cache.LOCK_WAIT_SECONDS / 10  # did not sit out the wait
+    assert lock_path.exists() and not entry.exists()
+
+    jsii_loads_cdktf(cache_root)  # jsii breaks the lock by its own rules and fills the entry
+    assert (entry / MARKER_FILE).is_file()  # its index may still be on its way from jsii's worker thread
+    assert not lock_path.exists()
+
+
+def test_live_holder_on_this_host_is_waited_for(cache_root: Path) -> None:
+    lock_path = cache_root / "entry.lock"
+    cache_root.mkdir()
+    lock_path.write_text(json.dumps({"pid": os.getpid(), "hostname": socket.gethostname(), "token": "ab12"}), "utf-8")
+    old = time.time() - jsii_cache.UNKNOWN_LOCK_STALE_SECONDS - 5  # older than 10 s, but its holder runs
+    os.utime(lock_path, (old, old))
+    with jsii_cache.JsiiLock(lock_path, wait_seconds=0.5) as locked:
+        assert not locked
+    assert lock_path.exists()
 
 
 def test_two_processes_prefilling_at_once_fill_each_entry_once(tmp_path: Path) -> None:
