@@ -123,16 +123,23 @@ def cache_root() -> Path | None:
         return None
     if configured := os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT"):
         return Path(configured)
-    home = Path.home()
+    try:
+        home: Path | None = Path.home()
+    except RuntimeError:  # no home directory: jsii falls back to the temporary folder as well
+        home = None
+    if home is not None and not home.is_absolute():
+        home = None
     if sys.platform == "win32":
         local = os.environ.get("LOCALAPPDATA")
-        base = Path(local) if local and Path(local).is_absolute() else home / "AppData" / "Local"
-        return base / "AWS" / "jsii" / "package-cache"
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache"
-    if home.is_absolute() and str(home) not in ("", "/"):
+        base = Path(local) if local and Path(local).is_absolute() else home and home / "AppData" / "Local"
+        if base:
+            return base / "AWS" / "jsii" / "package-cache"
+    elif home is not None:
+        if sys.platform == "darwin":
+            return home / "Library" / "Caches" / "com.amazonaws.jsii" / "package-cache"
         return home / ".cache" / "aws" / "jsii" / "package-cache"
-    return Path(tempfile.gettempdir()) / f"aws-jsii-package-cache-{os.getuid()}"
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    return Path(tempfile.gettempdir()) / ("aws-jsii-package-cache" + (f"-{uid}" if uid is not None else ""))
 
 
 def runtime_is_known() -> bool:
@@ -188,6 +195,8 @@ def prefill(packages: Iterable[str] = ASSEMBLY_PACKAGES) -> list[str]:
     filled: list[str] = []
     try:
         assemblies = [Assembly.of_package(package) for package in packages]
+        # A ready entry for the same name and version means the same tarball (a released version never changes),
+        # so the warm path checks paths and skips hashing 37 MB on every synth.
         missing = [a for a in assemblies if not any(map(is_ready, _subfolders(version_folder(root, a))))]
         if missing and not runtime_is_known():
             raise CacheFormatError("the installed jsii runtime uses a package cache format this module does not know")

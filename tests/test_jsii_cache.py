@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,6 +277,29 @@ def test_jsii_loads_from_the_prefilled_entries_without_rewriting_them(cache_root
 
     after = {path: path.stat().st_mtime_ns for path in cache_root.rglob("*") if path.name != MARKER_FILE}
     assert after == before  # no new entry, nothing unpacked or indexed again
+
+
+def test_default_cache_root_is_the_one_jsii_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No JSII_RUNTIME_PACKAGE_CACHE_ROOT: jsii fills its default cache, and prefill finds exactly those entries."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = {**clean_environment(home), "HOME": str(home)}
+    del environment["JSII_RUNTIME_PACKAGE_CACHE_ROOT"]
+    completed = subprocess.run([sys.executable, "-c", "import cdktf"], cwd=REPO, env=environment, timeout=120)
+    assert completed.returncode == 0
+    filled_by_jsii = entries(home)
+    assert len(filled_by_jsii) == len(SMALL_PACKAGES)
+    for entry in filled_by_jsii:
+        wait_for_index(entry)
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("JSII_RUNTIME_PACKAGE_CACHE_ROOT", raising=False)
+    monkeypatch.delenv("JSII_RUNTIME_PACKAGE_CACHE", raising=False)
+    assert all(entry.is_relative_to(jsii_cache.cache_root() or home / "none") for entry in filled_by_jsii)
+    assert jsii_cache.prefill(SMALL_PACKAGES) == []  # nothing left to fill: same root, same entries
+
+    monkeypatch.setenv("HOME", "relative/home")  # jsii, too, ignores a home that is not an absolute path
+    assert jsii_cache.cache_root() == Path(tempfile.gettempdir()) / f"aws-jsii-package-cache-{os.getuid()}"
 
 
 def test_warm_cache_is_checked_without_reading_the_tarballs(cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
