@@ -97,13 +97,9 @@ def entries(root: Path) -> list[Path]:
     return sorted(marker.parent for marker in root.rglob(MARKER_FILE))
 
 
-def clean_environment(cache_root: Path, **extra: str) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("JSII_RUNTIME_PACKAGE_CACHE", "STACKKIT_", "PYTEST_")) and key != "NODE_OPTIONS"
-    }
-    return {**environment, "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache_root), **extra}
+def clean_environment(cache_root: Path) -> dict[str, str]:
+    """The benchmark's environment without ambient StackKit/jsii settings, with the jsii cache at cache_root."""
+    return {**synth_benchmark.base_environment(), "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache_root)}
 
 
 def jsii_loads_cdktf(cache_root: Path) -> None:
