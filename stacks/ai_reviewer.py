@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.aws import aws
 from stacks.buckets import SecureBucket
 from stacks.config import AtlantisConfig
-from stacks.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.lambda_function import LambdaNetwork, PythonLambda
 from stacks.lambda_layer import layer_directory
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.monitoring import AtlantisMonitoring
 from stacks.plan_export import plan_upload_command
 from stacks.queues import dead_letter_queue, encrypted_queue

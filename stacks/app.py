@@ -9,8 +9,8 @@ from pathlib import Path
 from stacks.atlantis_stack import AtlantisStack
 from stacks.backend import StateBackendStack, bootstrap_stack_name
 from stacks.config import AtlantisConfig
-from stacks.framework import App, Aspects
 from stacks.lambda_layer import LayerBuildError
+from stacks.machinery.framework import App, Aspects
 from stacks.tagging import TagPolicyCheck, stackkit_tags
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from stacks.access_logs import AccessLogBucket
 from stacks.ai_reviewer import AiReviewer
 from stacks.autoscaling import ServiceAutoscaling
-from stacks.aws import aws
 from stacks.backend import configure_backend
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, TerraformOutput, TerraformStack
 from stacks.iam import AtlantisRoles
 from stacks.kms import AwsManagedKeys, StackKeys
 from stacks.lambda_function import LambdaNetwork
 from stacks.load_balancer import AtlantisLoadBalancer
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, TerraformOutput, TerraformStack
 from stacks.monitoring import AtlantisMonitoring
 from stacks.naming import redis_secret_name
 from stacks.network import AtlantisNetwork

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stacks.aws import aws
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 SCALE_OUT_COOLDOWN_SECONDS = 60
 # Long on purpose: scaling in stops a task, and a plan or apply running on it is cut off after the stop timeout.

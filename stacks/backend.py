@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from stacks.aws import aws
 from stacks.buckets import SecureBucket
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, S3Backend, TerraformOutput, TerraformStack
 from stacks.kms import ServiceKey
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, S3Backend, TerraformOutput, TerraformStack
 from stacks.tagging import stackkit_tags
 
 

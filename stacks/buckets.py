@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from stacks.aws import aws
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 
 class SecureBucket(Construct):

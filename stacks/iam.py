@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 
 def policy_document(*statements: dict[str, Any]) -> str:

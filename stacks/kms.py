@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.aws import aws
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 
 def key_policy(account_id: str, partition: str, services: list[str], extra: list[dict[str, Any]] | None = None) -> str:

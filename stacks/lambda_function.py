@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import PROJECT_ROOT, AtlantisConfig
-from stacks.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.iam import assume_role_policy, policy_document
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.queues import dead_letter_queue
 
 LAMBDA_SOURCE = PROJECT_ROOT / "lambda"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, TerraformResourceLifecycle, TerraformVariable
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, TerraformResourceLifecycle, TerraformVariable
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_CHECK_PATH = "/healthz"

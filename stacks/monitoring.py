@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
 from stacks.kms import AwsManagedKeys, ServiceKey, StackKeys
 from stacks.lambda_function import LambdaNetwork, PythonLambda
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 from stacks.secrets import AtlantisSecret
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, Fn, Token
 from stacks.iam import assume_role_policy, policy_document
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, Fn, Token
 
 AZ_COUNT = 2
 

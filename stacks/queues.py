@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.aws import aws
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 FOURTEEN_DAYS = 1_209_600  # SQS's maximum retention: dead letters wait as long as possible for a human
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stacks.aws import aws
-from stacks.framework import Construct, Fn, Token
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, Fn, Token
 from stacks.naming import REDIS_AUTH_TOKEN
 from stacks.security_groups import allow_tcp
 

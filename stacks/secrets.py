@@ -7,9 +7,9 @@ hands the task its ARN plus JSON key; the execution role may read exactly these 
 
 from __future__ import annotations
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 
 class AtlantisSecret(Construct):

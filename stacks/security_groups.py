@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 ATLANTIS_PORT = 4141
 NFS_PORT = 2049

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct, TerraformResourceLifecycle
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct, TerraformResourceLifecycle
 from stacks.naming import (
     GITHUB_APP_KEY,
     GITHUB_TOKEN,

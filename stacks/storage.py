@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 ATLANTIS_UID = 100  # the "atlantis" user of the official image
 ATLANTIS_GID = 1000

@@ -6,7 +6,7 @@ from typing import Any
 
 import jsii
 
-from stacks.framework import Annotations, IAspect, IConstruct, TerraformResource, TerraformStack
+from stacks.machinery.framework import Annotations, IAspect, IConstruct, TerraformResource, TerraformStack
 from stacks.naming import TAG_POLICY_KEYS, stackkit_tags
 
 POLICY_KEYS = TAG_POLICY_KEYS

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacks.aws import aws
 from stacks.config import AtlantisConfig
-from stacks.framework import Construct
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
 
 # Managed rule groups that do not inspect request bodies: GitHub webhook payloads and plan comments are large and
 # full of code, which body-inspecting groups (CommonRuleSet's SizeRestrictions_BODY, XSS_BODY) would block.

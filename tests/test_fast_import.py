@@ -1,4 +1,4 @@
-"""The fast AWS provider import (stacks/aws.py): the only way in, the same output as the normal import, a safe
+"""The fast AWS provider import (stacks/machinery/aws.py): the only way in, the same output as the normal import, a safe
 fallback when a provider upgrade breaks it, and a synth without noise.
 
 ``python main.py`` runs three times, side by side in subprocesses, once for the whole module: the fast path, the
@@ -37,7 +37,7 @@ try:
     runpy.run_path("main.py", run_name="__main__")
 except SystemExit as stop:
     exit_code = stop.code
-from stacks.aws import PACKAGE, aws
+from stacks.machinery.aws import PACKAGE, aws
 package = sys.modules.get(PACKAGE)
 print(json.dumps({
     "mode": aws.mode,
@@ -167,7 +167,7 @@ def static_imports(tree: ast.AST) -> Iterator[str]:
 
 
 def string_constants(tree: ast.AST) -> Iterator[str]:
-    """Module names held in strings for importlib (stacks/aws.py imports the provider by name)."""
+    """Module names held in strings for importlib (stacks/machinery/aws.py imports the provider by name)."""
     yield from (node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str))
 
 
@@ -191,13 +191,13 @@ def imports_cdktf_or_constructs(tree: ast.AST) -> bool:
 
 
 def test_only_stacks_aws_imports_the_provider_package() -> None:
-    # stacks/jsii_cache.py names the package only to find its tarball (find_spec, which does not import it);
+    # stacks/machinery/jsii_cache.py names the package only to find its tarball (find_spec, which does not import it);
     # tests/test_jsii_cache.py proves that in a subprocess.
-    assert files_where(imports_provider) == {"stacks/aws.py", "stacks/jsii_cache.py"}
+    assert files_where(imports_provider) == {"stacks/machinery/aws.py", "stacks/machinery/jsii_cache.py"}
 
 
 def test_only_stacks_framework_imports_cdktf_and_constructs() -> None:
-    assert files_where(imports_cdktf_or_constructs) == {"stacks/framework.py"}
+    assert files_where(imports_cdktf_or_constructs) == {"stacks/machinery/framework.py"}
 
 
 def test_fast_synth_never_runs_the_provider_package_init(synths: dict[str, Synth]) -> None:

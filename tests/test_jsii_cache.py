@@ -1,4 +1,4 @@
-"""stacks/jsii_cache.py: the prefilled jsii package cache is byte for byte the cache jsii writes itself, a cold synth
+"""stacks/machinery/jsii_cache.py: the prefilled jsii package cache is byte for byte the cache jsii writes itself, a cold synth
 through it stays under 700 MiB, and it never gets in jsii's way (unknown runtime, disabled cache, broken tarball,
 a lock held by someone else, two processes at once).
 
@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import synth_benchmark
-from stacks import jsii_cache
-from stacks.jsii_cache import DEFS_FILE, INDEX_FILE, MANIFEST_FILE, MARKER_FILE, Assembly
+from stacks.machinery import jsii_cache
+from stacks.machinery.jsii_cache import DEFS_FILE, INDEX_FILE, MANIFEST_FILE, MARKER_FILE, Assembly
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.synth
@@ -422,7 +422,7 @@ def test_live_holder_on_this_host_is_waited_for(cache_root: Path) -> None:
 
 def test_two_processes_prefilling_at_once_fill_each_entry_once(tmp_path: Path) -> None:
     root = tmp_path / "shared"
-    command = [sys.executable, "-m", "stacks.jsii_cache", *SMALL_PACKAGES]
+    command = [sys.executable, "-m", "stacks.machinery.jsii_cache", *SMALL_PACKAGES]
     processes = [
         subprocess.Popen(command, cwd=REPO, env=clean_environment(root), stdout=subprocess.PIPE, text=True)
         for _ in range(2)
@@ -440,7 +440,7 @@ def test_prefill_neither_imports_the_packages_nor_starts_jsii(cold_synth: ColdSy
     """Checks all three entries (complete, from the cold synth), then fills the small ones in an empty cache."""
     probe = """
 import os, sys
-from stacks.jsii_cache import ASSEMBLY_PACKAGES, PROVIDER_PACKAGE, prefill
+from stacks.machinery.jsii_cache import ASSEMBLY_PACKAGES, PROVIDER_PACKAGE, prefill
 checked = prefill(ASSEMBLY_PACKAGES)
 os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = sys.argv[1]
 filled = prefill(["constructs", "cdktf"])

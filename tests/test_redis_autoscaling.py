@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from stacks.autoscaling import ServiceAutoscaling
-from stacks.aws import aws
+from stacks.machinery.aws import aws
 
 # Aliased so pytest does not try to collect cdktf's Testing class as a test class.
-from stacks.framework import TerraformOutput, TerraformStack
-from stacks.framework import Testing as CdktfTesting
+from stacks.machinery.framework import TerraformOutput, TerraformStack
+from stacks.machinery.framework import Testing as CdktfTesting
 from stacks.naming import REDIS_AUTH_TOKEN
 from stacks.redis import AtlantisRedis, auth_token_from_secret
 from tests.conftest import FAKE_ACCOUNT, resources

@@ -58,7 +58,7 @@ def test_a_resource_without_policy_tags_fails_synth(
 ) -> None:
     from stacks.app import SynthError, synthesize
     from stacks.atlantis_stack import AtlantisStack
-    from stacks.aws import aws
+    from stacks.machinery.aws import aws
 
     original_init = AtlantisStack.__init__
 

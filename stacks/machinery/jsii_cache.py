@@ -458,7 +458,7 @@ class JsiiLock:
             partial.unlink()
 
 
-if __name__ == "__main__":  # python -m stacks.jsii_cache [package ...]: fill the cache, e.g. in a CI step
+if __name__ == "__main__":  # python -m stacks.machinery.jsii_cache [package ...]: fill the cache, e.g. in a CI step
     started = time.perf_counter()
     done = prefill(sys.argv[1:] or ASSEMBLY_PACKAGES)
     print(

@@ -15,7 +15,7 @@ from pathlib import Path
 for _warning in ("END_OF_LIFE", "DEPRECATED", "UNTESTED"):
     os.environ.setdefault(f"JSII_SILENCE_WARNING_{_warning}_NODE_VERSION", "18,20,22,24")
 
-# The Node side of stacks/aws.py: jsii's kernel would otherwise require all ~2,200 provider modules (1.7 s, 450 MB)
+# The Node side of stacks/machinery/aws.py: jsii's kernel would otherwise require all ~2,200 provider modules (1.7 s, 450 MB)
 # when it loads the provider's assembly. lazy_provider_index.js makes them load on first use, and steps aside
 # (normal loading) if the provider's index ever looks different. On an empty jsii package cache, jsii_cache.prefill
 # fills it in a third of the memory jsii needs for that (1.4 GiB), before jsii starts; on a warm cache it only checks
@@ -24,7 +24,7 @@ if os.environ.get("STACKKIT_PROVIDER_IMPORT") != "full":
     _lazy_index = json.dumps(str(Path(__file__).with_name("lazy_provider_index.js")))
     if _lazy_index not in os.environ.get("NODE_OPTIONS", ""):
         os.environ["NODE_OPTIONS"] = f"{os.environ.get('NODE_OPTIONS', '')} --require {_lazy_index}".strip()
-    from stacks.jsii_cache import prefill
+    from stacks.machinery.jsii_cache import prefill
 
     prefill()
 

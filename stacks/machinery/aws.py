@@ -5,7 +5,7 @@ Each submodule is self-contained: it loads the shared jsii assembly through ``cd
 defines its own classes. So we register the package in ``sys.modules`` *without* running its ``__init__`` and import
 only the submodules the stacks touch, on first attribute access::
 
-    from stacks.aws import aws
+    from stacks.machinery.aws import aws
     aws.vpc.Vpc(self, "vpc", cidr_block="10.0.0.0/16")
 
 If a provider upgrade breaks this (the package layout changes, a submodule needs its siblings), we fall back to the
@@ -23,7 +23,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-import stacks.framework  # noqa: F401 - silences jsii's banner before the provider starts the jsii runtime
+import stacks.machinery.framework  # noqa: F401 - silences jsii's banner before the provider starts the jsii runtime
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 

@@ -1,5 +1,5 @@
 "use strict";
-// Loaded into the jsii Node process with NODE_OPTIONS=--require (see stacks/framework.py).
+// Loaded into the jsii Node process with NODE_OPTIONS=--require (see stacks/machinery/framework.py).
 //
 // @cdktf/provider-aws/lib/index.js requires all ~2,200 resource modules (about 1.7 s and 450 MB in Node) although a
 // synth uses a few dozen. This hook serves that one file as an object of lazy getters: a submodule is required on
