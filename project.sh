@@ -2,7 +2,8 @@
 # Install what this project needs and run one of its jobs. Needs only Python 3.11 and Node.js 20 on PATH.
 #
 #   ./project.sh synth   install runtime dependencies, synthesize every config/*.tfvars into cdktf.out/
-#   ./project.sh test    install everything the tests need (dev packages, cdktf-cli, checkov), run the test suite
+#   ./project.sh test    install everything the tests need (dev packages, cdktf-cli, checkov), run the fast suite
+#   ./project.sh test-integration   the slower tier: real terraform + AWS provider against moto, fresh-clone installs
 #   ./project.sh lint    ruff + mypy
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,6 +56,15 @@ case "${1:-}" in
     say "running the test suite"
     pipenv run pytest
     ;;
+  test-integration)
+    install_python --dev
+    install_node
+    say "running the integration tier (markers: terraform, fresh_clone)"
+    status=0
+    pipenv run pytest -m "terraform or fresh_clone" || status=$?
+    [ "$status" -eq 5 ] && { say "the integration tier collected no test"; status=0; }
+    exit "$status"
+    ;;
   lint)
     install_python --dev
     pipenv run ruff check .
@@ -62,7 +72,7 @@ case "${1:-}" in
     pipenv run mypy stacks lambda deploy main.py
     ;;
   *)
-    sed -n '2,7p' "$0" >&2
+    sed -n '2,8p' "$0" >&2
     exit 2
     ;;
 esac
