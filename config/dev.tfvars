@@ -16,5 +16,5 @@ use_existing_vpc   = false
 enable_infracost   = false
 enable_ai_reviewer = false
 
-terraform_version = "1.7.5"
+terraform_version = "1.14.9"
 atlantis_image    = "ghcr.io/runatlantis/atlantis:v0.47.1"

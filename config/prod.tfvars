@@ -25,7 +25,7 @@ certificate_arn = ""
 enable_infracost   = false
 enable_ai_reviewer = false
 
-terraform_version = "1.7.5"
+terraform_version = "1.14.9"
 atlantis_image    = "ghcr.io/runatlantis/atlantis:v0.47.1"
 
 alarm_emails               = []

@@ -13,7 +13,7 @@ from typing import Any
 from deploy.console import Console, Progress
 from deploy.ecs import ServiceRef, describe_service, wait_for_no_tasks, wait_until_healthy
 from deploy.errors import DeployError
-from deploy.names import BOLTDB_PATH, CONTAINER_NAME
+from deploy.names import BOLTDB_FILE, BOLTDB_PATH, CONTAINER_NAME
 from deploy.polling import poll
 from stacks.config import AtlantisConfig
 
@@ -31,7 +31,10 @@ HINTS = (
     "re-run reset-boltdb",
     "see ./quick-deploy.sh status and ./quick-deploy.sh logs",
 )
-CLEANUP_COMMAND = ["sh", "-c", f"rm -f {BOLTDB_PATH}"]
+# The path comes from the environment of the task definition that runs (ATLANTIS_DATA_DIR), so the command deletes
+# the right file whether the service still runs a task definition from before the data dir moved or a newer one;
+# ${...:?} fails the task rather than deleting a wrong path when the variable is missing.
+CLEANUP_COMMAND = ["sh", "-c", f'rm -f "${{ATLANTIS_DATA_DIR:?}}/{BOLTDB_FILE}"']
 STARTED_BY = "quick-deploy/reset-boltdb"
 
 

@@ -21,7 +21,7 @@ from deploy.boltdb import reset_boltdb
 from deploy.console import Console
 from deploy.errors import DeployError
 from deploy.inputs import DeployRequest, Mode, SecretInputs
-from deploy.names import SECRET_KEYS
+from deploy.names import BOLTDB_PATH, SECRET_KEYS
 from deploy.operations import (
     destroy,
     load_environment,
@@ -169,7 +169,7 @@ def command_parsers() -> dict[str, argparse.ArgumentParser]:
     secret.add_argument("--restart", action="store_true", help="roll the ECS service so the task reads the new value")
     reset = parser(
         "reset-boltdb",
-        "Scale Atlantis to 0, delete /home/atlantis/atlantis.db with a one-off task, scale back and wait until "
+        f"Scale Atlantis to 0, delete {BOLTDB_PATH} with a one-off task, scale back and wait until "
         "healthy. Locks and plan history are lost.",
     )
     reset.add_argument("-y", "--yes", action="store_true", help="do not ask for the service name")

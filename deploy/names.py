@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from stacks.config import AtlantisConfig
 from stacks.naming import (
+    ATLANTIS_DATA_DIR,
+    ATLANTIS_HOME,
+    BOLTDB_FILE,
     GITHUB_APP_KEY,
     GITHUB_TOKEN,
     INFRACOST_API_KEY,
@@ -21,7 +24,9 @@ from stacks.naming import (
 
 # The deploy tool's view of the shared names (stacks/naming.py), plus what only it needs.
 __all__ = [
+    "ATLANTIS_DATA_DIR",
     "ATLANTIS_HOME",
+    "BOLTDB_FILE",
     "BOLTDB_PATH",
     "CONTAINER_NAME",
     "GENERATED_KEYS",
@@ -45,8 +50,7 @@ __all__ = [
 ]
 
 CONTAINER_NAME = "atlantis"
-ATLANTIS_HOME = "/home/atlantis"
-BOLTDB_PATH = f"{ATLANTIS_HOME}/atlantis.db"
+BOLTDB_PATH = f"{ATLANTIS_DATA_DIR}/{BOLTDB_FILE}"
 PLAN_FILE = "tfplan"
 
 

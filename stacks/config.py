@@ -28,7 +28,11 @@ GITHUB_WEBHOOK_CIDRS = (
 )
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ATLANTIS_IMAGE = "ghcr.io/runatlantis/atlantis:v0.47.1"
-DEFAULT_TERRAFORM_VERSION = "1.7.5"
+# Terraform versions the default image ships on PATH as terraform<version> (runatlantis/atlantis v0.47.1
+# Dockerfile:9 and :156-160); Atlantis uses such a binary instead of downloading one (server/core/terraform/tfclient/
+# terraform_client.go:669-673). The default is the image's own default, so a new task downloads nothing.
+IMAGE_TERRAFORM_VERSIONS = ("1.8.5", "1.9.8", "1.10.5", "1.14.9")
+DEFAULT_TERRAFORM_VERSION = "1.14.9"
 
 # StackKit environment variables that override keys from the file (SPEC "Configuration").
 ENV_OVERRIDES = {
@@ -437,7 +441,7 @@ def validate(config: AtlantisConfig) -> None:
         bool(_TERRAFORM_VERSION.match(c.terraform_version)),
         c,
         "terraform_version",
-        f'"{c.terraform_version}" is not a Terraform version; expected MAJOR.MINOR.PATCH such as 1.7.5',
+        f'"{c.terraform_version}" is not a Terraform version; expected MAJOR.MINOR.PATCH such as 1.14.9',
     )
     _check(
         bool(_IMAGE_WITH_TAG.match(c.atlantis_image)) and not c.atlantis_image.endswith(":latest"),

@@ -19,6 +19,13 @@ REDIS_AUTH_TOKEN = "redis_auth_token"  # noqa: S105 - in <secret_name>-redis, se
 
 TAG_POLICY_KEYS = ("Project", "Environment", "Stack", "Owner", "ManagedBy", "CreatedBy", "Repository")
 
+# Paths inside the Atlantis container (README "Security": writable paths). HOME is an ephemeral task volume, the data
+# dir is the EFS volume mounted below it, so the var-file allowlist (the data dir by default) never reaches HOME's
+# ~/.git-credentials. The BoltDB file name comes from runatlantis/atlantis v0.47.1 server/core/boltdb/boltdb.go:45.
+ATLANTIS_HOME = "/home/atlantis"
+ATLANTIS_DATA_DIR = f"{ATLANTIS_HOME}/data"
+BOLTDB_FILE = "atlantis.db"
+
 
 def cluster_name(config: AtlantisConfig) -> str:
     return f"{config.environment}-atlantis"

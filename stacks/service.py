@@ -9,6 +9,8 @@ from stacks.config import AtlantisConfig
 from stacks.machinery.aws import aws
 from stacks.machinery.framework import Construct, TerraformResourceLifecycle
 from stacks.naming import (
+    ATLANTIS_DATA_DIR,
+    ATLANTIS_HOME,
     GITHUB_APP_KEY,
     GITHUB_TOKEN,
     INFRACOST_API_KEY,
@@ -19,12 +21,36 @@ from stacks.naming import (
     service_name,
 )
 from stacks.secrets import AtlantisSecret
-from stacks.storage import ATLANTIS_GID, ATLANTIS_HOME, ATLANTIS_UID
+from stacks.storage import ATLANTIS_GID, ATLANTIS_UID
 
 CONTAINER_NAME = "atlantis"
+PREPARE_CONTAINER_NAME = "prepare-volumes"
 ATLANTIS_PORT = 4141
 DATA_VOLUME = "atlantis-data"
+HOME_VOLUME = "home"
 SCRATCH_VOLUME = "scratch"
+TEMP_DIR = "/tmp"  # noqa: S108 - a volume of the task's own, not the host's /tmp
+# Var files come from the clones (runatlantis/atlantis v0.47.1 server/events/working_dir.go:24). Relative paths
+# inside the clone are always allowed (server/events/var_file_allowlist_checker.go:62-66); absolute ones only here.
+VAR_FILE_ALLOWLIST = f"{ATLANTIS_DATA_DIR}/repos"
+# Docker's default capability set (moby oci/caps/defaults.go), which a Fargate container starts with. Fargate lets a
+# task add none but SYS_PTRACE, so a container that needs one default capability drops all the others by name.
+DEFAULT_CAPABILITIES = (
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+)
 STOP_TIMEOUT_SECONDS = 120  # lets a running plan/apply finish and BoltDB close cleanly on deploys
 HEALTH_CHECK_GRACE_SECONDS = 180
 
@@ -51,7 +77,13 @@ def atlantis_environment(config: AtlantisConfig, url: str, extra: dict[str, str]
         "ATLANTIS_ATLANTIS_URL": url,
         "ATLANTIS_PORT": str(ATLANTIS_PORT),
         "ATLANTIS_REPO_ALLOWLIST": ",".join(config.repo_allowlist),
-        "ATLANTIS_DATA_DIR": ATLANTIS_HOME,
+        "ATLANTIS_DATA_DIR": ATLANTIS_DATA_DIR,
+        "ATLANTIS_VAR_FILE_ALLOWLIST": VAR_FILE_ALLOWLIST,
+        # Set, not inherited from /etc/passwd: Atlantis writes ~/.git-credentials and ~/.gitconfig under it
+        # (server/server.go:344-351); an older image once resolved uid 100 to /run/sshd (atlantis #4821).
+        "HOME": ATLANTIS_HOME,
+        # Terraform skips its update check and the ~/.terraform.d/checkpoint_* files (hashicorp/go-checkpoint).
+        "CHECKPOINT_DISABLE": "1",
         "ATLANTIS_DEFAULT_TF_VERSION": f"v{config.terraform_version}",
         "ATLANTIS_HIDE_PREV_PLAN_COMMENTS": "true",
         "ATLANTIS_ENABLE_DIFF_MARKDOWN_FORMAT": "true",
@@ -95,6 +127,58 @@ def atlantis_secrets(
         keys["INFRACOST_API_KEY"] = INFRACOST_API_KEY
     value_from = {env: secret.value_from(json_key) for env, json_key in keys.items()} | (references or {})
     return [{"name": env, "valueFrom": value} for env, value in sorted(value_from.items())]
+
+
+def _mount_points() -> list[dict[str, Any]]:
+    """HOME and /tmp on the task's ephemeral storage, the data dir (EFS) below HOME; parents before children."""
+    return [
+        {"sourceVolume": HOME_VOLUME, "containerPath": ATLANTIS_HOME, "readOnly": False},
+        {"sourceVolume": DATA_VOLUME, "containerPath": ATLANTIS_DATA_DIR, "readOnly": False},
+        {"sourceVolume": SCRATCH_VOLUME, "containerPath": TEMP_DIR, "readOnly": False},
+    ]
+
+
+def _prepare_volumes_script() -> str:
+    """Fargate creates a task volume as root:root 0755 and copies nothing from the image (aws/containers-roadmap
+    #863, #938), so uid 100 could write neither /tmp nor HOME. chmod runs while root still owns HOME (FOWNER is
+    dropped); the last step removes what the old layout, where this EFS volume was HOME, left in today's data dir."""
+    return " && ".join(
+        (
+            f"chmod 1777 {TEMP_DIR}",
+            f"chmod 0700 {ATLANTIS_HOME}",
+            f"chown {ATLANTIS_UID}:{ATLANTIS_GID} {ATLANTIS_HOME}",
+            f"rm -f {ATLANTIS_DATA_DIR}/.git-credentials {ATLANTIS_DATA_DIR}/.gitconfig",
+        )
+    )
+
+
+def _prepare_volumes_container(config: AtlantisConfig, log_group: AtlantisLogGroup) -> dict[str, Any]:
+    """Runs as root from the same image, with CHOWN as its only capability, before Atlantis starts (dependsOn
+    SUCCESS), and exits. On EFS it acts as the access point's user whatever its own uid."""
+    return {
+        "name": PREPARE_CONTAINER_NAME,
+        "image": config.atlantis_image,
+        "essential": False,
+        "user": "0:0",
+        "entryPoint": ["/bin/sh", "-c"],
+        "command": [_prepare_volumes_script()],
+        "mountPoints": _mount_points(),
+        "readonlyRootFilesystem": not config.enable_ecs_exec,
+        "privileged": False,
+        "linuxParameters": {"capabilities": {"drop": [cap for cap in DEFAULT_CAPABILITIES if cap != "CHOWN"]}},
+        "logConfiguration": _log_configuration(config, log_group, PREPARE_CONTAINER_NAME),
+    }
+
+
+def _log_configuration(config: AtlantisConfig, log_group: AtlantisLogGroup, prefix: str) -> dict[str, Any]:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": log_group.name,
+            "awslogs-region": config.aws_region,
+            "awslogs-stream-prefix": prefix,
+        },
+    }
 
 
 def _deployment_percents(config: AtlantisConfig) -> dict[str, int]:
@@ -174,18 +258,18 @@ class AtlantisService(Construct):
             "image": config.atlantis_image,
             "essential": True,
             "user": f"{ATLANTIS_UID}:{ATLANTIS_GID}",
+            "dependsOn": [{"containerName": PREPARE_CONTAINER_NAME, "condition": "SUCCESS"}],
             "portMappings": [{"name": CONTAINER_NAME, "containerPort": ATLANTIS_PORT, "protocol": "tcp"}],
             "environment": atlantis_environment(config, url, extra_environment),
             "secrets": atlantis_secrets(config, secret, extra_secrets, secret_references),
-            "mountPoints": [
-                {"sourceVolume": DATA_VOLUME, "containerPath": ATLANTIS_HOME, "readOnly": False},
-                {"sourceVolume": SCRATCH_VOLUME, "containerPath": "/tmp", "readOnly": False},  # noqa: S108
-            ],
-            # Writable only where Atlantis writes: its EFS home and /tmp. ECS Exec's agent needs a writable root.
+            "mountPoints": _mount_points(),
+            # Writable only where Atlantis writes: HOME, the data dir on EFS and /tmp. ECS Exec's agent needs a
+            # writable root.
             "readonlyRootFilesystem": not config.enable_ecs_exec,
             "privileged": False,
             "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
             "stopTimeout": STOP_TIMEOUT_SECONDS,
+            # The image installs curl (runatlantis/atlantis v0.47.1 Dockerfile:215-224) and uses it the same way.
             "healthCheck": {
                 "command": ["CMD-SHELL", f"curl -fsS http://localhost:{ATLANTIS_PORT}/healthz || exit 1"],
                 "interval": 30,
@@ -193,14 +277,7 @@ class AtlantisService(Construct):
                 "retries": 3,
                 "startPeriod": 60,
             },
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {
-                    "awslogs-group": log_group.name,
-                    "awslogs-region": config.aws_region,
-                    "awslogs-stream-prefix": CONTAINER_NAME,
-                },
-            },
+            "logConfiguration": _log_configuration(config, log_group, CONTAINER_NAME),
         }
         self.task_definition = aws.ecs_task_definition.EcsTaskDefinition(
             self,
@@ -215,9 +292,10 @@ class AtlantisService(Construct):
             runtime_platform=aws.ecs_task_definition.EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture=config.task_architecture
             ),
-            container_definitions=json.dumps([container]),
+            container_definitions=json.dumps([_prepare_volumes_container(config, log_group), container]),
             volume=[
                 aws.ecs_task_definition.EcsTaskDefinitionVolume(name=SCRATCH_VOLUME),
+                aws.ecs_task_definition.EcsTaskDefinitionVolume(name=HOME_VOLUME),
                 aws.ecs_task_definition.EcsTaskDefinitionVolume(
                     name=DATA_VOLUME,
                     efs_volume_configuration=aws.ecs_task_definition.EcsTaskDefinitionVolumeEfsVolumeConfiguration(

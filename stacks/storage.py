@@ -8,9 +8,12 @@ from stacks.config import AtlantisConfig
 from stacks.machinery.aws import aws
 from stacks.machinery.framework import Construct
 
-ATLANTIS_UID = 100  # the "atlantis" user of the official image
+ATLANTIS_UID = 100  # the "atlantis" user of the official image (runatlantis/atlantis v0.47.1 Dockerfile:179-180)
 ATLANTIS_GID = 1000
-ATLANTIS_HOME = "/home/atlantis"
+# The access point's directory on EFS (not a path in the container, where it is mounted as the data dir). It keeps
+# the name it had when the volume was mounted as HOME, so an existing deployment finds its BoltDB and plans in place.
+EFS_ROOT_DIRECTORY = "/home/atlantis"
+EFS_ROOT_PERMISSIONS = "0750"
 
 
 class AtlantisStorage(Construct):
@@ -54,9 +57,9 @@ class AtlantisStorage(Construct):
             file_system_id=self.file_system.id,
             posix_user=aws.efs_access_point.EfsAccessPointPosixUser(uid=ATLANTIS_UID, gid=ATLANTIS_GID),
             root_directory=aws.efs_access_point.EfsAccessPointRootDirectory(
-                path=ATLANTIS_HOME,
+                path=EFS_ROOT_DIRECTORY,
                 creation_info=aws.efs_access_point.EfsAccessPointRootDirectoryCreationInfo(
-                    owner_uid=ATLANTIS_UID, owner_gid=ATLANTIS_GID, permissions="0750"
+                    owner_uid=ATLANTIS_UID, owner_gid=ATLANTIS_GID, permissions=EFS_ROOT_PERMISSIONS
                 ),
             ),
             tags={"Name": f"{name}-data"},

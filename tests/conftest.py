@@ -147,10 +147,14 @@ def only(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return found[0]
 
 
-def container_definition(stack: dict[str, Any]) -> dict[str, Any]:
+def container_definitions(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The task definition's containers by name."""
     definitions = json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])
-    assert len(definitions) == 1
-    return definitions[0]
+    return {definition["name"]: definition for definition in definitions}
+
+
+def container_definition(stack: dict[str, Any], name: str = "atlantis") -> dict[str, Any]:
+    return container_definitions(stack)[name]
 
 
 @pytest.fixture()

@@ -25,7 +25,7 @@ pytest_plugins = ["tests.deploy_fakes.fixtures"]
 CLUSTER = "prod-atlantis"
 SERVICE = "prod-atlantis-service"
 SECRET = "prod-atlantis-secrets"
-CLEANUP_COMMAND = ["sh", "-c", "rm -f /home/atlantis/atlantis.db"]
+CLEANUP_COMMAND = ["sh", "-c", 'rm -f "${ATLANTIS_DATA_DIR:?}/atlantis.db"']
 FAST = ("--timeout", "5", "--poll-interval", "0.01")
 
 

@@ -157,7 +157,7 @@ def test_the_task_runs_non_root_read_only_without_capabilities(synthesized: dict
     assert container["readonlyRootFilesystem"] is True and container["privileged"] is False
     assert container["linuxParameters"]["capabilities"]["drop"] == ["ALL"]
     writable = {mount["containerPath"] for mount in container["mountPoints"] if not mount["readOnly"]}
-    assert writable == {"/home/atlantis", "/tmp"}
+    assert writable == {"/home/atlantis", "/home/atlantis/data", "/tmp"}
     assert only(stack, "aws_ecs_service")["enable_execute_command"] is False
     assert "configuration" not in only(stack, "aws_ecs_cluster")
 

@@ -47,7 +47,8 @@ def test_task_definition_is_fargate_with_the_configured_size(synthesized: dict[s
     assert "aws_iam_role.iam_execution-role" in task["execution_role_arn"]
     assert "aws_iam_role.iam_task-role" in task["task_role_arn"]
     volumes = {volume["name"]: volume for volume in task["volume"]}
-    assert set(volumes) == {"atlantis-data", "scratch"}
+    assert set(volumes) == {"atlantis-data", "home", "scratch"}
+    assert "efs_volume_configuration" not in volumes["home"], "HOME (and ~/.git-credentials) is not kept on EFS"
     efs = volumes["atlantis-data"]["efs_volume_configuration"]
     assert efs["transit_encryption"] == "ENABLED"
     assert efs["authorization_config"]["iam"] == "ENABLED"
@@ -64,9 +65,11 @@ def test_container_runs_the_pinned_image_with_the_seed_settings(synthesized: dic
     assert environment["ATLANTIS_ATLANTIS_URL"].endswith(".dns_name}")
     assert environment["ATLANTIS_REPO_ALLOWLIST"] == "github.com/mycompany/*"
     assert environment["ATLANTIS_GH_USER"] == "mycompany-atlantis"
-    assert environment["ATLANTIS_DATA_DIR"].startswith("/home/atlantis")
-    assert environment["ATLANTIS_DEFAULT_TF_VERSION"] == "v1.7.5"
-    assert {mount["containerPath"] for mount in container["mountPoints"]} >= {"/home/atlantis"}
+    assert environment["ATLANTIS_DATA_DIR"] == "/home/atlantis/data"
+    assert environment["HOME"] == "/home/atlantis"
+    assert environment["CHECKPOINT_DISABLE"] == "1"
+    assert environment["ATLANTIS_DEFAULT_TF_VERSION"] == "v1.14.9"
+    assert {mount["containerPath"] for mount in container["mountPoints"]} >= {"/home/atlantis", "/home/atlantis/data"}
     logs = container["logConfiguration"]
     assert logs["logDriver"] == "awslogs"
     assert logs["options"]["awslogs-region"] == "ap-northeast-2"
