@@ -80,7 +80,8 @@ def atlantis_environment(config: AtlantisConfig, url: str, extra: dict[str, str]
         "ATLANTIS_DATA_DIR": ATLANTIS_DATA_DIR,
         "ATLANTIS_VAR_FILE_ALLOWLIST": VAR_FILE_ALLOWLIST,
         # Set, not inherited from /etc/passwd: Atlantis writes ~/.git-credentials and ~/.gitconfig under it
-        # (server/server.go:344-351); an older image once resolved uid 100 to /run/sshd (atlantis #4821).
+        # (server/server.go:344-351); older images resolved uid 100 to /run/sshd or /nonexistent
+        # (terraform-aws-modules/terraform-aws-atlantis #382, runatlantis/atlantis #4247).
         "HOME": ATLANTIS_HOME,
         # Terraform skips its update check and the ~/.terraform.d/checkpoint_* files (hashicorp/go-checkpoint).
         "CHECKPOINT_DISABLE": "1",

@@ -8,9 +8,13 @@ listed with the upstream line that writes them (runatlantis/atlantis v0.47.1 unl
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -328,7 +332,7 @@ def test_only_the_short_lived_preparation_runs_as_root(synthesized: dict[str, An
     prepare = containers["prepare-volumes"]
     assert prepare["essential"] is False and "portMappings" not in prepare and "secrets" not in prepare
     assert identity_of(prepare).capabilities == {"CHOWN"}
-    assert prepare["image"] == containers[ATLANTIS]["image"], "no second image to pull or trust"
+    assert prepare["image"] == containers[ATLANTIS]["image"], "no second image to trust or pin"
     assert containers[ATLANTIS]["dependsOn"] == [{"containerName": "prepare-volumes", "condition": "SUCCESS"}]
     # The health check's curl is in the image (Dockerfile:215-224; the Infracost image builds on it).
     assert containers[ATLANTIS]["healthCheck"]["command"][1].startswith("curl -fsS http://localhost:4141/healthz")
@@ -410,3 +414,42 @@ def test_the_write_list_cites_an_upstream_line_for_every_path() -> None:
     assert {"{data}", "{home}", "{tmp}"} == {write.path.split("/")[0] for write in WRITES}
     # The one citation into this repository points at the line that writes the file.
     assert "/tmp/infracost-" in (REPO / "stacks" / "repo_config.py").read_text().splitlines()[318]
+
+
+# --- what Terraform shows of a file named as -var-file (integration tier: the real binary) -----------------------
+
+
+@pytest.mark.terraform
+def test_terraform_echoes_a_credentials_file_but_shows_only_the_first_line_of_a_clones_git_config(
+    tmp_path: Path,
+) -> None:
+    """Why the allowlist matters: Terraform quotes the first offending line of a var file in its error, and Atlantis
+    posts the error to the pull request. A clone's .git/config also carries the token in user-token mode
+    (server/events/models/models.go:143-150, working_dir.go:718-729) and is always allowed as a relative path, but
+    its first line is git's "[core]" and the parser reports only its first error."""
+    terraform = shutil.which("terraform") or pytest.skip("terraform is not on PATH")
+    token = "ghp_" + "x" * 36
+    (tmp_path / "main.tf").write_text('variable "unused" {\n  default = 1\n}\n')
+    (tmp_path / "credentials").write_text(f"https://mycompany-atlantis:{token}@github.com")
+    (tmp_path / "config").write_text(
+        "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"
+        f'[remote "origin"]\n\turl = https://mycompany-atlantis:{token}@github.com/mycompany/infra.git\n'
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("TF_")}
+    environment.update(HOME=str(tmp_path), CHECKPOINT_DISABLE="1")
+
+    def plan_with(var_file: str) -> str:
+        result = subprocess.run(
+            [terraform, "plan", "-input=false", "-no-color", f"-var-file={var_file}"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        return result.stdout + result.stderr
+
+    assert token in plan_with("credentials")
+    shown = plan_with("config")
+    assert "[core]" in shown and token not in shown
