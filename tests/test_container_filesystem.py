@@ -358,25 +358,47 @@ def test_the_default_terraform_version_ships_in_the_image_and_the_shipped_config
 # --- the model itself: it finds the defects it exists to find ------------------------------------------------
 
 
-def without_preparation(stack: dict[str, Any], condition: str | None = None) -> TaskModel:
-    """The task as it was before the fix (no preparation container), or with another dependency condition."""
-    model = TaskModel.of(stack)
-    atlantis = dict(model.containers[ATLANTIS])
-    if condition is None:
-        atlantis.pop("dependsOn")
-        model.containers = {ATLANTIS: atlantis}
-    else:
-        atlantis["dependsOn"] = [{"containerName": "prepare-volumes", "condition": condition}]
-        model.containers = {**model.containers, ATLANTIS: atlantis}
+def with_atlantis(model: TaskModel, containers: dict[str, dict[str, Any]] | None = None, **changes: Any) -> TaskModel:
+    """The same task with the Atlantis container changed (``environment`` given as a dict), and other containers."""
+    containers = model.containers if containers is None else containers
+    atlantis = {**containers[ATLANTIS], **changes}
+    if isinstance(atlantis.get("environment"), dict):
+        atlantis["environment"] = [{"name": key, "value": value} for key, value in atlantis["environment"].items()]
+    model.containers = {**containers, ATLANTIS: atlantis}
     return model
 
 
-@pytest.mark.parametrize("condition", [None, "START", "COMPLETE"])
-def test_the_model_finds_tmp_and_home_unwritable_without_a_successful_preparation(
-    synthesized: dict[str, Any], condition: str | None
+def task_before_the_fix(stack: dict[str, Any]) -> TaskModel:
+    """The task definition this fix replaced: EFS mounted as HOME and data dir, /tmp a bare task volume, no
+    preparation, the default var-file allowlist; HOME came from the image's /etc/passwd (here, /home/atlantis)."""
+    model = TaskModel.of(stack)
+    environment = {**model.environment(ATLANTIS), "ATLANTIS_DATA_DIR": "/home/atlantis", "HOME": "/home/atlantis"}
+    environment.pop("ATLANTIS_VAR_FILE_ALLOWLIST")
+    mounts = [
+        {"sourceVolume": "atlantis-data", "containerPath": "/home/atlantis", "readOnly": False},
+        {"sourceVolume": "scratch", "containerPath": "/tmp", "readOnly": False},
+    ]
+    atlantis = {key: value for key, value in model.containers[ATLANTIS].items() if key != "dependsOn"}
+    return with_atlantis(model, {ATLANTIS: atlantis}, environment=environment, mountPoints=mounts)
+
+
+def test_the_model_finds_both_defects_of_the_task_before_the_fix(synthesized: dict[str, Any]) -> None:
+    before = task_before_the_fix(synthesized["prod"])
+    assert [path.split()[0] for path in unwritable_paths(before)] == [
+        "/tmp/terraform_1.6.6_linux_arm64.zip123",
+        "/tmp/terraform-provider456",
+        "/tmp/infracost-project.json",
+    ]
+    assert var_file_allowed("/home/atlantis/.git-credentials", allowlist_rules(before))
+
+
+@pytest.mark.parametrize("condition", ["START", "COMPLETE"])
+def test_the_model_does_not_count_a_preparation_atlantis_does_not_wait_to_succeed(
+    synthesized: dict[str, Any], condition: str
 ) -> None:
-    unwritable = unwritable_paths(without_preparation(synthesized["prod"], condition))
-    assert [path.split()[0] for path in unwritable] == [
+    model = TaskModel.of(synthesized["prod"])
+    model = with_atlantis(model, dependsOn=[{"containerName": "prepare-volumes", "condition": condition}])
+    assert [path.split()[0] for path in unwritable_paths(model)] == [
         "/home/atlantis/.git-credentials",
         "/home/atlantis/.gitconfig",
         "/home/atlantis/.terraform.d/checkpoint_cache",
@@ -396,17 +418,6 @@ def test_the_model_refuses_a_preparation_that_could_not_do_its_work(synthesized:
     prepare["user"] = "100:1000"  # a non-root user cannot chmod a root-owned volume
     with pytest.raises(ModelError, match="chmod /tmp: operation not permitted"):
         model.start(ATLANTIS)
-
-
-def test_the_model_finds_the_token_reachable_when_the_data_dir_is_home(synthesized: dict[str, Any]) -> None:
-    """The configuration before the fix: ATLANTIS_DATA_DIR=/home/atlantis and the default allowlist."""
-    model = TaskModel.of(synthesized["prod"])
-    atlantis = dict(model.containers[ATLANTIS])
-    environment = {**model.environment(ATLANTIS), "ATLANTIS_DATA_DIR": "/home/atlantis"}
-    environment.pop("ATLANTIS_VAR_FILE_ALLOWLIST")
-    atlantis["environment"] = [{"name": key, "value": value} for key, value in environment.items()]
-    model.containers = {**model.containers, ATLANTIS: atlantis}
-    assert var_file_allowed("/home/atlantis/.git-credentials", allowlist_rules(model))
 
 
 def test_the_write_list_cites_an_upstream_line_for_every_path() -> None:
