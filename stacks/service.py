@@ -164,6 +164,7 @@ def _prepare_volumes_container(config: AtlantisConfig, log_group: AtlantisLogGro
         "entryPoint": ["/bin/sh", "-c"],
         "command": [_prepare_volumes_script()],
         "mountPoints": _mount_points(),
+        # As for Atlantis: with ECS Exec, its agent is started in every container of the task.
         "readonlyRootFilesystem": not config.enable_ecs_exec,
         "privileged": False,
         "linuxParameters": {"capabilities": {"drop": [cap for cap in DEFAULT_CAPABILITIES if cap != "CHOWN"]}},
