@@ -14,12 +14,14 @@ from stacks.config import AtlantisConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "config"
+BUDGET_PRESET = REPO / "examples" / "budget.tfvars"
 
 FAKE_ACCOUNT = "123456789012"
 FAKE_CERT_ARN = f"arn:aws:acm:ap-northeast-2:{FAKE_ACCOUNT}:certificate/0f4d2f1e-1111-2222-3333-444455556666"
 
 # Each scenario is config/prod.tfvars plus these overrides. All are production environments (environment = "prod")
-# in stacks of their own, so each gets prod's defaults (HCL literals), or a shipped file as it is.
+# in stacks of their own, so each gets prod's defaults (HCL literals), or a shipped file as it is ("__file__": a
+# config/ name, or a path relative to the repository).
 SCENARIOS: dict[str, dict[str, str]] = {
     "prod": {},
     "dev": {"__file__": "dev"},
@@ -75,6 +77,15 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "restrict_webhooks_to_github": "true",
         "allowed_cidrs": '["203.0.113.0/24"]',
     },
+    # The budget preset as shipped, with what a team fills in: a certificate and an alarm address.
+    "budget": {
+        "__file__": "examples/budget.tfvars",
+        "stack_name": '"budget-stack"',
+        "secret_name": '"budget-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "certificate_arn": f'"{FAKE_CERT_ARN}"',
+        "alarm_emails": '["ops@example.com"]',
+    },
     "prod_minimal_keys": {
         "stack_name": '"aws-keys-stack"',
         "secret_name": '"aws-keys-atlantis-secrets"',
@@ -106,7 +117,8 @@ def render_tfvars(base: Path, overrides: dict[str, str]) -> str:
 
 def write_scenario(directory: Path, name: str) -> Path:
     overrides = dict(SCENARIOS[name])
-    base = CONFIG_DIR / f"{overrides.pop('__file__', 'prod')}.tfvars"
+    shipped = overrides.pop("__file__", "prod")
+    base = REPO / shipped if shipped.endswith(".tfvars") else CONFIG_DIR / f"{shipped}.tfvars"
     path = directory / f"{name}.tfvars"
     path.write_text(render_tfvars(base, overrides))
     return path

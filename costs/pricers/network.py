@@ -34,7 +34,7 @@ def price_nat_gateway(nat: Resource, context: PricingContext) -> list[LineItem]:
 
 def price_eip(eip: Resource, context: PricingContext) -> list[LineItem]:
     nat = _nat_using(eip, context)
-    item = f"Public IPv4 (Elastic IP) of NAT gateway {nat.name}" if nat else "Public IPv4 (Elastic IP)"
+    item = f"Public IPv4 (Elastic IP) of NAT {_nat_kind(nat)} {nat.name}" if nat else "Public IPv4 (Elastic IP)"
     return [
         LineItem(
             eip.address,
@@ -49,8 +49,18 @@ def price_eip(eip: Resource, context: PricingContext) -> list[LineItem]:
 
 
 def _nat_using(eip: Resource, context: PricingContext) -> Resource | None:
+    """The NAT gateway that holds the address, or the NAT instance's network interface it is attached to."""
     users = context.stack.references_to(eip, "aws_nat_gateway", "allocation_id")
-    return users[0] if users else None
+    if users:
+        return users[0]
+    interface = context.stack.referenced(eip.config.get("network_interface"))
+    if interface is not None and interface.config.get("source_dest_check") is False:
+        return interface
+    return None
+
+
+def _nat_kind(nat: Resource) -> str:
+    return "gateway" if nat.type == "aws_nat_gateway" else "instance interface"
 
 
 def price_load_balancer(balancer: Resource, context: PricingContext) -> list[LineItem]:

@@ -1,0 +1,136 @@
+"""NAT instances for small teams: about a sixth of a NAT gateway's price, in exchange for a bandwidth ceiling and an
+instance to keep patched. Reached only through SSM (no SSH, no key pair), IMDSv2 only, encrypted root volume, and
+a security group that forwards nothing but the HTTPS the private subnets are allowed to send."""
+
+from __future__ import annotations
+
+from stacks.config import AtlantisConfig
+from stacks.iam import assume_role_policy
+from stacks.machinery.aws import aws
+from stacks.machinery.framework import Construct
+from stacks.security_groups import allow_tcp
+
+# The steps of the AWS VPC User Guide, "NAT instances" > "Create a NAT AMI", for Amazon Linux 2023: forward IPv4,
+# masquerade out of the primary interface, and drop the stock REJECT rule of the FORWARD chain.
+NAT_USER_DATA = """#!/bin/bash
+set -euo pipefail
+dnf install -y iptables-services
+systemctl enable --now iptables
+echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-nat.conf
+sysctl --system
+interface="$(ip route show default | awk '{print $5; exit}')"
+iptables -t nat -A POSTROUTING -o "$interface" -j MASQUERADE
+iptables -F FORWARD
+service iptables save
+"""
+
+
+class NatInstances(Construct):
+    """Shared pieces (image, role, security group) once; ``add`` places one instance in a public subnet and returns
+    the network interface the private subnets route through. Exposes ``instance_ids`` for the status alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: AtlantisConfig,
+        vpc_id: str,
+        private_cidrs: list[str],
+        name: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.config = config
+        self.name = name
+        self.instance_ids: list[str] = []
+        # The newest Amazon Linux 2023 arm64 image: a deploy after a new release replaces the instance, which is how
+        # the NAT gets its OS updates (egress pauses for the minute or two the replacement takes).
+        self.image = aws.data_aws_ami.DataAwsAmi(
+            self,
+            "image",
+            most_recent=True,
+            owners=["amazon"],
+            filter=[
+                aws.data_aws_ami.DataAwsAmiFilter(name="name", values=["al2023-ami-2023.*-kernel-*-arm64"]),
+                aws.data_aws_ami.DataAwsAmiFilter(name="architecture", values=["arm64"]),
+                aws.data_aws_ami.DataAwsAmiFilter(name="virtualization-type", values=["hvm"]),
+            ],
+        )
+        partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
+        role = aws.iam_role.IamRole(
+            self,
+            "role",
+            name=f"{name}-nat-instance",
+            description="NAT instance: Systems Manager Session Manager access only",
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        )
+        aws.iam_role_policy_attachment.IamRolePolicyAttachment(
+            self,
+            "ssm",
+            role=role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        )
+        self.profile = aws.iam_instance_profile.IamInstanceProfile(
+            self, "profile", name=f"{name}-nat-instance", role=role.name
+        )
+        self.security_group = aws.security_group.SecurityGroup(
+            self,
+            "security-group",
+            name=f"{name}-nat",
+            description="NAT instance: HTTPS from the private subnets, forwarded to the internet",
+            vpc_id=vpc_id,
+            tags={"Name": f"{name}-nat"},
+        )
+        for index, cidr in enumerate(private_cidrs):
+            allow_tcp(
+                self,
+                f"https-in-{index}",
+                self.security_group.id,
+                "in",
+                443,
+                f"HTTPS from private subnet {cidr}",
+                cidr=cidr,
+            )
+        # Forwarded traffic and the instance's own package and SSM traffic: the same HTTPS the tasks may send.
+        allow_tcp(self, "https-out", self.security_group.id, "out", 443, "HTTPS to the internet", cidr="0.0.0.0/0")
+
+    def add(self, index: int, public_subnet_id: str) -> str:
+        label = f"{self.name}-nat-{index}"
+        # The interface (and its Elastic IP) outlives the instance, so the private route and the egress address stay
+        # the same when the instance is replaced, and the instance has internet access from its first boot.
+        interface = aws.network_interface.NetworkInterface(
+            self,
+            f"interface-{index}",
+            subnet_id=public_subnet_id,
+            security_groups=[self.security_group.id],
+            source_dest_check=False,
+            description=f"{label}: egress for the private subnets",
+            tags={"Name": label},
+        )
+        aws.eip.Eip(self, f"address-{index}", domain="vpc", network_interface=interface.id, tags={"Name": label})
+        instance = aws.instance.Instance(
+            self,
+            f"instance-{index}",
+            ami=self.image.id,
+            instance_type=self.config.nat_instance_type,
+            iam_instance_profile=self.profile.name,
+            network_interface=[
+                aws.instance.InstanceNetworkInterface(device_index=0, network_interface_id=interface.id)
+            ],
+            metadata_options=aws.instance.InstanceMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
+            ),
+            root_block_device=aws.instance.InstanceRootBlockDevice(
+                encrypted=True, volume_type="gp3", volume_size=8, delete_on_termination=True
+            ),
+            # Standard credits: a NAT idles far below the t4g baseline, and unlimited mode could bill surplus credits.
+            credit_specification=aws.instance.InstanceCreditSpecification(cpu_credits="standard"),
+            maintenance_options=aws.instance.InstanceMaintenanceOptions(auto_recovery="default"),
+            monitoring=True,
+            ebs_optimized=True,
+            user_data=NAT_USER_DATA,
+            user_data_replace_on_change=True,
+            tags={"Name": label},
+        )
+        self.instance_ids.append(instance.id)
+        return str(interface.id)
