@@ -282,8 +282,6 @@ COST_PROFILES: dict[str, dict[str, Any]] = {
         "nat_type": "instance",
         "enable_container_insights": False,
         "flow_log_destination": "s3",
-        "flow_log_retention_days": 90,
-        "waf_log_retention_days": 90,
     },
 }
 

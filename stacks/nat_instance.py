@@ -12,9 +12,10 @@ from stacks.security_groups import allow_tcp
 
 # The steps of the AWS VPC User Guide, "NAT instances" > "Create a NAT AMI", for Amazon Linux 2023: forward IPv4,
 # masquerade out of the primary interface, and drop the stock REJECT rule of the FORWARD chain.
+# The Elastic IP is associated once the instance runs, so the package install waits for it (up to 5 minutes).
 NAT_USER_DATA = """#!/bin/bash
 set -euo pipefail
-dnf install -y iptables-services
+for _ in $(seq 60); do dnf install -y iptables-services && break; sleep 5; done
 systemctl enable --now iptables
 echo 'net.ipv4.ip_forward = 1' > /etc/sysctl.d/90-nat.conf
 sysctl --system
@@ -96,8 +97,8 @@ class NatInstances(Construct):
 
     def add(self, index: int, public_subnet_id: str) -> str:
         label = f"{self.name}-nat-{index}"
-        # The interface (and its Elastic IP) outlives the instance, so the private route and the egress address stay
-        # the same when the instance is replaced, and the instance has internet access from its first boot.
+        # The interface and the Elastic IP outlive the instance, so the private route and the egress address stay
+        # the same when the instance is replaced.
         interface = aws.network_interface.NetworkInterface(
             self,
             f"interface-{index}",
@@ -107,7 +108,6 @@ class NatInstances(Construct):
             description=f"{label}: egress for the private subnets",
             tags={"Name": label},
         )
-        aws.eip.Eip(self, f"address-{index}", domain="vpc", network_interface=interface.id, tags={"Name": label})
         instance = aws.instance.Instance(
             self,
             f"instance-{index}",
@@ -132,5 +132,6 @@ class NatInstances(Construct):
             user_data_replace_on_change=True,
             tags={"Name": label},
         )
+        aws.eip.Eip(self, f"address-{index}", domain="vpc", instance=instance.id, tags={"Name": label})
         self.instance_ids.append(instance.id)
         return str(interface.id)

@@ -53,6 +53,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "atlantis_image": f'"{FAKE_ACCOUNT}.dkr.ecr.ap-northeast-2.amazonaws.com/atlantis-infracost:v0.47.1-infracost0.10.41"',
         "task_policy_arns": '["arn:aws:iam::aws:policy/ReadOnlyAccess"]',
         "task_assume_role_arns": f'["arn:aws:iam::{FAKE_ACCOUNT}:role/terraform-apply"]',
+        "flow_log_retention_days": "731",
+        "waf_log_retention_days": "400",
     },
     "prod_ha": {
         "stack_name": '"ha-stack"',

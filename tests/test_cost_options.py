@@ -42,7 +42,7 @@ def test_budget_profile_is_one_key_for_a_group_of_defaults(tmp_path: Path) -> No
     assert budget.cost_profile == "budget" and budget.environment == "prod"
     assert (budget.nat_type, budget.single_nat_gateway) == ("instance", False), "a NAT instance per AZ"
     assert (budget.enable_container_insights, budget.flow_log_destination) == (False, "s3")
-    assert (budget.flow_log_retention_days, budget.waf_log_retention_days) == (90, 90)
+    assert (budget.flow_log_retention_days, budget.waf_log_retention_days) == (365, 365), "a year of audit logs"
     # What the preset keeps from prod's defaults.
     assert (budget.enable_waf, budget.kms_key_mode, budget.enable_efs_backup, budget.auth_mode) == (
         True,
@@ -54,8 +54,8 @@ def test_budget_profile_is_one_key_for_a_group_of_defaults(tmp_path: Path) -> No
 
 
 def test_keys_in_the_file_win_over_the_profile(tmp_path: Path) -> None:
-    config = config_with(tmp_path, {"nat_type": '"gateway"', "flow_log_retention_days": "365"}, base=BUDGET_PRESET)
-    assert (config.nat_type, config.flow_log_retention_days, config.flow_log_destination) == ("gateway", 365, "s3")
+    config = config_with(tmp_path, {"nat_type": '"gateway"', "flow_log_retention_days": "90"}, base=BUDGET_PRESET)
+    assert (config.nat_type, config.flow_log_retention_days, config.flow_log_destination) == ("gateway", 90, "s3")
 
 
 # --- What each option synthesizes ------------------------------------------------------------------------------
@@ -81,7 +81,7 @@ def test_nat_instance_is_reachable_only_through_ssm_with_imdsv2_and_encrypted_di
     assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSSMManagedInstanceCore")
     interfaces = resources(stack, "aws_network_interface")
     assert len(interfaces) == 2 and all(interface["source_dest_check"] is False for interface in interfaces)
-    assert len([eip for eip in resources(stack, "aws_eip") if "network_interface" in eip]) == 2
+    assert len([eip for eip in resources(stack, "aws_eip") if eip["instance"].startswith("${aws_instance.")]) == 2
     routes = [route for route in resources(stack, "aws_route") if "network_interface_id" in route]
     assert len({route["network_interface_id"] for route in routes}) == 2
 
@@ -136,7 +136,7 @@ def test_flow_logs_to_s3_land_in_a_kms_encrypted_expiring_bucket(synthesized: di
     default = encryption["rule"][0]["apply_server_side_encryption_by_default"]
     assert default["sse_algorithm"] == "aws:kms" and "aws_kms_key.keys_logs_key" in default["kms_master_key_id"]
     [lifecycle] = [lc for lc in resources(stack, "aws_s3_bucket_lifecycle_configuration") if lc["bucket"] == bucket_ref]
-    assert lifecycle["rule"][0]["expiration"][0]["days"] == 90
+    assert lifecycle["rule"][0]["expiration"][0]["days"] == 365
     [policy] = [json.loads(p["policy"]) for p in resources(stack, "aws_s3_bucket_policy") if p["bucket"] == bucket_ref]
     sids = {statement["Sid"]: statement for statement in policy["Statement"]}
     assert sids["FlowLogDeliveryWrite"]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
@@ -149,10 +149,20 @@ def test_flow_logs_to_s3_land_in_a_kms_encrypted_expiring_bucket(synthesized: di
 
 
 def test_retention_is_set_per_log_group(synthesized: dict[str, Any]) -> None:
-    budget = {g["name"]: g["retention_in_days"] for g in resources(synthesized["budget"], "aws_cloudwatch_log_group")}
-    assert budget == {"/ecs/atlantis-prod": 365, "aws-waf-logs-prod-atlantis": 90}
-    prod = {g["name"]: g["retention_in_days"] for g in resources(synthesized["prod"], "aws_cloudwatch_log_group")}
-    assert prod["/vpc/prod-atlantis-flow-logs"] == 365 and prod["aws-waf-logs-prod-atlantis"] == 365
+    def retention(name: str) -> dict[str, int]:
+        groups = resources(synthesized[name], "aws_cloudwatch_log_group")
+        return {g["name"]: g["retention_in_days"] for g in groups if not g["name"].startswith("/aws/lambda/")}
+
+    assert retention("prod") == {
+        "/ecs/atlantis-prod": 365,
+        "/vpc/prod-atlantis-flow-logs": 365,
+        "aws-waf-logs-prod-atlantis": 365,
+    }
+    assert retention("prod_full") == {
+        "/ecs/atlantis-prod": 365,
+        "/vpc/prod-atlantis-flow-logs": 731,
+        "aws-waf-logs-prod-atlantis": 400,
+    }
 
 
 def test_without_container_insights_the_running_tasks_alarm_counts_healthy_targets(

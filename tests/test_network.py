@@ -7,7 +7,15 @@ from typing import Any
 
 from tests.conftest import only, resources
 
-VPC_TYPES = ("aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_internet_gateway", "aws_route_table", "aws_eip", "aws_instance")
+VPC_TYPES = (
+    "aws_vpc",
+    "aws_subnet",
+    "aws_nat_gateway",
+    "aws_internet_gateway",
+    "aws_route_table",
+    "aws_eip",
+    "aws_instance",
+)
 
 
 def test_prod_vpc_spans_two_azs_with_a_nat_gateway_per_az(synthesized: dict[str, Any]) -> None:

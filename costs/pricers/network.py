@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costs.model import Basis, Category, LineItem, NotPricedError, PricingContext
+from costs.pricers.ec2 import is_nat_instance
 from costs.stack import Resource
 
 
@@ -49,18 +50,18 @@ def price_eip(eip: Resource, context: PricingContext) -> list[LineItem]:
 
 
 def _nat_using(eip: Resource, context: PricingContext) -> Resource | None:
-    """The NAT gateway that holds the address, or the NAT instance's network interface it is attached to."""
+    """The NAT gateway that holds the address, or the NAT instance it is associated with."""
     users = context.stack.references_to(eip, "aws_nat_gateway", "allocation_id")
     if users:
         return users[0]
-    interface = context.stack.referenced(eip.config.get("network_interface"))
-    if interface is not None and interface.config.get("source_dest_check") is False:
-        return interface
+    instance = context.stack.referenced(eip.config.get("instance"))
+    if instance is not None and instance.type == "aws_instance" and is_nat_instance(instance, context):
+        return instance
     return None
 
 
 def _nat_kind(nat: Resource) -> str:
-    return "gateway" if nat.type == "aws_nat_gateway" else "instance interface"
+    return "gateway" if nat.type == "aws_nat_gateway" else "instance"
 
 
 def price_load_balancer(balancer: Resource, context: PricingContext) -> list[LineItem]:
