@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from costs.estimate import Estimate, estimate_stack
@@ -34,17 +33,34 @@ END = "<!-- cost-tables:end -->"
 REGENERATE = "python -m costs.readme --write"
 
 
+# What the budget preset asks a team to fill in, priced as filled in (an email subscription bills its deliveries).
+BUDGET_FILL_INS: dict[str, str] = {
+    "certificate_arn": '"arn:aws:acm:ap-northeast-2:123456789012:certificate/00000000-0000-4000-8000-000000000000"',
+    "alarm_emails": '["ops@example.com"]',
+}
+
+
 @dataclass(frozen=True)
 class Column:
     label: str
     source: str  # the config file, relative to the project root
+    fill_ins: Mapping[str, str] = field(default_factory=dict)  # key -> HCL value replacing the file's line
 
 
 def shipped_columns() -> list[Column]:
-    """Every config/*.tfvars (prod first), then the budget preset."""
+    """Every config/*.tfvars (prod first), then the budget preset with its fill-ins."""
     configs = sorted((PROJECT_ROOT / "config").glob("*.tfvars"), key=lambda path: (path.stem != "prod", path.stem))
     columns = [Column(path.stem, f"config/{path.name}") for path in configs]
-    return [*columns, Column("budget", "examples/budget.tfvars")]
+    return [*columns, Column("budget", "examples/budget.tfvars", BUDGET_FILL_INS)]
+
+
+def filled_in(text: str, fill_ins: Mapping[str, str]) -> str:
+    """The file with each ``key = ...`` line of ``fill_ins`` replaced; every key must be on a line of its own."""
+    for key, value in fill_ins.items():
+        text, count = re.subn(rf"(?m)^{re.escape(key)}\s*=.*$", f"{key} = {value}", text)
+        if count != 1:
+            raise ValueError(f"expected one '{key} = ...' line to fill in, found {count}")
+    return text
 
 
 # What each cost switch buys, measured on the estimates' own lines: (row, config keys, which lines).
@@ -80,7 +96,7 @@ def render(estimates: Mapping[str, Estimate], columns: list[Column]) -> str:
         BEGIN,
         f"Monthly USD in {first.prices.region} from `python -m costs` on each stack as synthesized (price table as of "
         f"{first.prices.as_of}; {first.hours:g} hours; default usage assumptions). "
-        + ", ".join(f"{column.label}: [`{column.source}`]({column.source})" for column in columns)
+        + ", ".join(f"{column.label}: [`{column.source}`]({column.source}){_filled(column)}" for column in columns)
         + ".",
         "",
         _row(["category", *labels, "seed (basic)"]),
@@ -114,6 +130,10 @@ def render(estimates: Mapping[str, Estimate], columns: list[Column]) -> str:
     return "\n".join(lines)
 
 
+def _filled(column: Column) -> str:
+    return f" with {' and '.join(f'`{key}`' for key in column.fill_ins)} set" if column.fill_ins else ""
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -141,9 +161,10 @@ def synthesize_and_estimate(columns: list[Column]) -> dict[str, Estimate]:
             source = PROJECT_ROOT / column.source
             config_dir, outdir = Path(work, column.label, "config"), Path(work, column.label, "cdktf.out")
             config_dir.mkdir(parents=True)
-            shutil.copy(source, config_dir / source.name)
+            config_file = config_dir / source.name
+            config_file.write_text(filled_in(source.read_text(encoding="utf-8"), column.fill_ins), encoding="utf-8")
             _run_main(config_dir, outdir)
-            stack_name = load_config(source, environ={}).stack_name
+            stack_name = load_config(config_file, environ={}).stack_name
             estimates[column.label] = estimate_stack(load_stack(outdir / "stacks" / stack_name / "cdk.tf.json"), prices)
     return estimates
 

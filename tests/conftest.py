@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from costs.readme import BUDGET_FILL_INS
 from stacks.config import AtlantisConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,14 +80,12 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "restrict_webhooks_to_github": "true",
         "allowed_cidrs": '["203.0.113.0/24"]',
     },
-    # The budget preset as shipped, with what a team fills in: a certificate and an alarm address.
+    # The budget preset as shipped, with what a team fills in (a certificate, an alarm address), as the README prices it.
     "budget": {
         "__file__": "examples/budget.tfvars",
         "stack_name": '"budget-stack"',
         "secret_name": '"budget-atlantis-secrets"',
-        "custom_domain": '"atlantis.example.com"',
-        "certificate_arn": f'"{FAKE_CERT_ARN}"',
-        "alarm_emails": '["ops@example.com"]',
+        **BUDGET_FILL_INS,
     },
     "prod_minimal_keys": {
         "stack_name": '"aws-keys-stack"',

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from costs.estimate import Estimate, estimate_stack
-from costs.model import Category
+from costs.model import Category, LineItem
 from costs.prices import load_price_table
+from costs.readme import BUDGET_FILL_INS
 from costs.stack import stack_from_document
 from stacks.config import load_config
-from tests.conftest import BUDGET_PRESET, CONFIG_DIR, FAKE_CERT_ARN, only, render_tfvars, resources
+from tests.conftest import BUDGET_PRESET, CONFIG_DIR, only, render_tfvars, resources
 
 PROD = CONFIG_DIR / "prod.tfvars"
 
@@ -186,7 +187,7 @@ def test_without_container_insights_the_running_tasks_alarm_counts_healthy_targe
 def test_budget_preset_keeps_https_auth_encryption_alarms_efs_and_the_backend(synthesized: dict[str, Any]) -> None:
     stack = synthesized["budget"]
     https = [listener for listener in resources(stack, "aws_lb_listener") if listener["port"] == 443]
-    assert len(https) == 1 and https[0]["certificate_arn"] == FAKE_CERT_ARN
+    assert len(https) == 1 and https[0]["certificate_arn"] == BUDGET_FILL_INS["certificate_arn"].strip('"')
     assert https[0]["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
     environment = {
         item["name"]
@@ -231,14 +232,17 @@ def test_a_nat_instance_per_az_costs_a_fraction_of_the_gateways(estimates: dict[
 
 
 def test_flow_logs_cost_less_in_s3_than_in_cloudwatch_logs(estimates: dict[str, Estimate]) -> None:
-    def flow_log_usd(estimate: Estimate) -> float:
-        return sum(
-            line.monthly_usd
-            for line in estimate.lines
-            if line.address.startswith("aws_flow_log.") or ("flow-log" in line.address and "storage" in line.item)
-        )
+    def flow_log_lines(estimate: Estimate) -> list[LineItem]:
+        return [
+            line for line in estimate.lines if line.address.startswith("aws_flow_log.") or "flow-log" in line.address
+        ]
 
-    assert flow_log_usd(estimates["budget"]) < flow_log_usd(estimates["prod"]) / 2
+    cloudwatch, s3 = flow_log_lines(estimates["prod"]), flow_log_lines(estimates["budget"])
+    [cloudwatch_delivery] = [line for line in cloudwatch if line.address.startswith("aws_flow_log.")]
+    [s3_delivery] = [line for line in s3 if line.address.startswith("aws_flow_log.")]
+    assert s3_delivery.monthly_usd == pytest.approx(cloudwatch_delivery.monthly_usd / 2)
+    # Both keep 365 days; S3 storage costs less than CloudWatch Logs storage too.
+    assert sum(line.monthly_usd for line in s3) < sum(line.monthly_usd for line in cloudwatch) * 0.65
 
 
 def test_container_insights_off_saves_its_custom_metrics(estimates: dict[str, Estimate]) -> None:
