@@ -26,6 +26,9 @@ service iptables save
 """
 
 
+AMAZON_LINUX_2023_ARM64 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
 class NatInstances(Construct):
     """Shared pieces (image, role, security group) once; ``add`` places one instance in a public subnet and returns
     the network interface the private subnets route through. Exposes ``instance_ids`` for the status alarms."""
@@ -44,19 +47,12 @@ class NatInstances(Construct):
         self.config = config
         self.name = name
         self.instance_ids: list[str] = []
-        # The newest Amazon Linux 2023 arm64 image: a deploy after a new release replaces the instance, which is how
-        # the NAT gets its OS updates (egress pauses for the minute or two the replacement takes).
-        self.image = aws.data_aws_ami.DataAwsAmi(
-            self,
-            "image",
-            most_recent=True,
-            owners=["amazon"],
-            filter=[
-                aws.data_aws_ami.DataAwsAmiFilter(name="name", values=["al2023-ami-2023.*-kernel-*-arm64"]),
-                aws.data_aws_ami.DataAwsAmiFilter(name="architecture", values=["arm64"]),
-                aws.data_aws_ami.DataAwsAmiFilter(name="virtualization-type", values=["hvm"]),
-            ],
-        )
+        # The newest Amazon Linux 2023 arm64 image, from the public parameter AWS keeps for it (the AMI id is not a
+        # secret, hence insecure_value). A deploy after a new release replaces the instance, which is how the NAT gets
+        # its OS updates (egress pauses for the minute or two the replacement takes).
+        self.image_id = aws.data_aws_ssm_parameter.DataAwsSsmParameter(
+            self, "image", name=AMAZON_LINUX_2023_ARM64
+        ).insecure_value
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
         role = aws.iam_role.IamRole(
             self,
@@ -111,7 +107,7 @@ class NatInstances(Construct):
         instance = aws.instance.Instance(
             self,
             f"instance-{index}",
-            ami=self.image.id,
+            ami=self.image_id,
             instance_type=self.config.nat_instance_type,
             iam_instance_profile=self.profile.name,
             network_interface=[
