@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from costs.estimate import Estimate, estimate_stack
-from costs.model import Category, LineItem
+from costs.model import Basis, Category, LineItem
 from costs.prices import load_price_table
-from costs.report import format_usd
+from costs.report import format_usd, summary_line
 from costs.seed import SEED_BASIC_BY_CATEGORY, SEED_BASIC_TOTAL, format_range, seed_for
 from costs.stack import load_stack
 
@@ -88,6 +88,40 @@ SWITCHES: tuple[tuple[str, str, Callable[[LineItem], bool]], ...] = (
 )
 
 
+PROD_TARGET_USD = 160  # the issue's goal for default prod; the README explains, line by line, why prod stays above
+
+# Default prod's fixed lines, grouped, with what each buys that the seed asks for (README "Why default prod...").
+PROD_FIXED_GROUPS: tuple[tuple[str, str, Callable[[LineItem], bool]], ...] = (
+    (
+        "NAT gateway hours and Elastic IPs, one per AZ",
+        '"VPC: 2-AZ, public/private subnets, NAT Gateway", production-grade and stable: a managed NAT gateway in each '
+        "AZ, so the one Atlantis task, rescheduled into the surviving AZ, can still pull its image, read its secret "
+        "and reach GitHub",
+        lambda line: line.category is Category.NAT,
+    ),
+    (
+        "Fargate service (task size and architecture from the task definition)",
+        "the Fargate service, below the seed's $40-60",
+        lambda line: line.category is Category.FARGATE,
+    ),
+    (
+        "ALB hours and its public IPv4 addresses",
+        "the ALB with HTTPS; AWS has billed public IPv4 since 2024, after the seed's estimate",
+        lambda line: line.category is Category.LOAD_BALANCER,
+    ),
+    (
+        "WAF web ACL and rules",
+        "not in the seed: this project's default protection of an internet-facing Atlantis",
+        lambda line: "waf" in line.address,
+    ),
+    (
+        "KMS keys, the secret, alarms",
+        "the seed's encrypted secrets and alarms, and encryption at rest",
+        lambda line: True,
+    ),
+)
+
+
 def render(estimates: Mapping[str, Estimate], columns: list[Column]) -> str:
     """The generated block, markers included."""
     first = estimates[columns[0].label]
@@ -126,8 +160,51 @@ def render(estimates: Mapping[str, Estimate], columns: list[Column]) -> str:
     for title, keys, selects in SWITCHES:
         sums = [sum(line.monthly_usd for line in estimates[label].lines if selects(line)) for label in labels]
         lines.append(_row([title, keys, *map(format_usd, sums)]))
+    if "prod" in estimates:
+        prod = estimates["prod"]
+        lines += [
+            "",
+            "`./quick-deploy.sh` prints this line for default prod, after synthesis and before Terraform asks to apply:",
+            "",
+            "```text",
+            summary_line(prod, f"python3 -m costs cdktf.out/stacks/{prod.stack}"),
+            "```",
+            "",
+            *_why_prod(prod),
+        ]
     lines.append(END)
     return "\n".join(lines)
+
+
+def _why_prod(prod: Estimate) -> list[str]:
+    """Default prod's fixed lines against PROD_TARGET_USD, grouped, each with what it provides."""
+    remaining = [line for line in prod.lines if line.basis is Basis.FIXED]
+    groups: list[tuple[str, str, float]] = []
+    for title, provides, selects in PROD_FIXED_GROUPS:
+        chosen = [line for line in remaining if selects(line)]
+        remaining = [line for line in remaining if not selects(line)]
+        groups.append((title, provides, sum(line.monthly_usd for line in chosen)))
+    nat, fargate, alb = (usd for _, _, usd in groups[:3])
+    gateways = sum(1 for line in prod.lines if line.item == "NAT gateway hours")
+    one_gateway = nat / gateways if gateways else 0.0
+    core = nat + fargate + alb
+    lines = [
+        f"Default prod's total is {_usd(prod.total_usd)} against {_usd(PROD_TARGET_USD)}; its **fixed** lines alone "
+        f"are {_usd(prod.fixed_usd)}:",
+        "",
+        _row(["fixed lines of default prod", "USD/month", "what they provide"]),
+        _row(["---", "---:", "---"]),
+        *(_row([title, format_usd(usd), provides]) for title, provides, usd in groups),
+        "",
+        f"The NAT gateways, Fargate and the ALB alone are {_usd(core)}, {_usd(PROD_TARGET_USD - core)} below "
+        f"{_usd(PROD_TARGET_USD)} before any key, secret, alarm, log or WAF. Dropping the second NAT gateway would save "
+        f"{_usd(one_gateway)} ({_usd(prod.total_usd - one_gateway)} in total) and end egress with its AZ.",
+    ]
+    return lines
+
+
+def _usd(value: float) -> str:
+    return f"${format_usd(value)}"
 
 
 def _filled(column: Column) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from costs.estimate import estimate_stack
 from costs.prices import PriceTableError, load_price_table
-from costs.report import format_usd
+from costs.report import summary_line
 from costs.stack import StackError, load_stack
 from stacks.config import PROJECT_ROOT
 
@@ -17,14 +17,7 @@ def monthly_estimate_line(stack_dir: Path) -> str:
         estimate = estimate_stack(load_stack(stack_dir / "cdk.tf.json"), load_price_table())
     except (StackError, PriceTableError) as error:
         return f"monthly estimate unavailable ({error}); see {command}"
-    prices = estimate.prices
-    region = "" if estimate.region == prices.region else f" (priced at {prices.region} rates)"
-    unpriced = f", {len(estimate.not_priced)} resources not priced" if estimate.not_priced else ""
-    return (
-        f"monthly estimate: ${format_usd(estimate.total_usd)} for {estimate.stack}{region} "
-        f"(${format_usd(estimate.fixed_usd)} fixed + ${format_usd(estimate.usage_usd)} usage-based{unpriced}; "
-        f"prices as of {prices.as_of}); breakdown: {command}"
-    )
+    return summary_line(estimate, command)
 
 
 def breakdown_command(stack_dir: Path) -> str:

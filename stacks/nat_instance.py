@@ -1,4 +1,4 @@
-"""NAT instances for small teams: about a sixth of a NAT gateway's price, in exchange for a bandwidth ceiling and an
+"""NAT instances for small teams: about a fifth of a NAT gateway's price, in exchange for a bandwidth ceiling and an
 instance to keep patched. Reached only through SSM (no SSH, no key pair), IMDSv2 only, encrypted root volume, and
 a security group that forwards nothing but the HTTPS the private subnets are allowed to send."""
 
@@ -11,7 +11,8 @@ from stacks.machinery.framework import Construct
 from stacks.security_groups import allow_tcp
 
 # The steps of the AWS VPC User Guide, "NAT instances" > "Create a NAT AMI", for Amazon Linux 2023: forward IPv4,
-# masquerade out of the primary interface, and drop the stock REJECT rule of the FORWARD chain.
+# masquerade out of the primary interface, drop the stock REJECT rule of the FORWARD chain, and save the rules where
+# the iptables service loads them at boot (what "service iptables save" does).
 # The Elastic IP is associated once the instance runs, so the package install waits for it (up to 5 minutes).
 NAT_USER_DATA = """#!/bin/bash
 set -euo pipefail
@@ -22,7 +23,7 @@ sysctl --system
 interface="$(ip route show default | awk '{print $5; exit}')"
 iptables -t nat -A POSTROUTING -o "$interface" -j MASQUERADE
 iptables -F FORWARD
-service iptables save
+iptables-save > /etc/sysconfig/iptables
 """
 
 
