@@ -116,6 +116,9 @@ def test_each_nat_instance_has_a_status_check_alarm_to_the_alerts_topic(synthesi
             "breaching",
         )
         assert alarm["dimensions"]["InstanceId"].startswith("${aws_instance.")
+        assert alarm["alarm_actions"] == alarm["ok_actions"] and alarm["alarm_actions"][0].startswith(
+            "${aws_sns_topic."
+        )
     assert not any("status-check" in name for name in alarms_of(synthesized["prod"]))
 
 
