@@ -132,6 +132,18 @@ def _notes(estimate: Estimate) -> str:
     return "\n".join(["Notes:", *(f"  - {note}" for note in estimate.notes)]) if estimate.notes else ""
 
 
+def summary_line(estimate: Estimate, breakdown: str) -> str:
+    """One line: the monthly total, fixed and usage-based parts, the price table's date, and where to see the lines."""
+    prices = estimate.prices
+    region = "" if estimate.region == prices.region else f" (priced at {prices.region} rates)"
+    unpriced = f", {len(estimate.not_priced)} resources not priced" if estimate.not_priced else ""
+    return (
+        f"monthly estimate: ${format_usd(estimate.total_usd)} for {estimate.stack}{region} "
+        f"(${format_usd(estimate.fixed_usd)} fixed + ${format_usd(estimate.usage_usd)} usage-based{unpriced}; "
+        f"prices as of {prices.as_of}); breakdown: {breakdown}"
+    )
+
+
 def format_usd(value: float) -> str:
     if 0 < value < 0.005:
         return "<0.01"

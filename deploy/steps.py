@@ -12,6 +12,7 @@ from deploy.aws import AwsContext
 from deploy.backend import ensure_state_backend
 from deploy.config_stage import StagedConfig
 from deploy.console import Console, Progress, bullet_list
+from deploy.cost_estimate import monthly_estimate_line
 from deploy.environment import child_environment
 from deploy.errors import DeployError
 from deploy.github import GitHubClient
@@ -260,9 +261,11 @@ def _synthesize(
     if request.skip_synth:
         stack_dir = check_synthesized(stack_directory(outdir, config), config)
         console.note(f"using {stack_dir} as synthesized earlier (--skip-synth)")
-        return stack_dir
-    stack_dir = synthesize(config, config_dir, outdir, child_environment(environ, console.protected), console)
-    console.note(f"synthesized {stack_dir}")
+    else:
+        stack_dir = synthesize(config, config_dir, outdir, child_environment(environ, console.protected), console)
+        console.note(f"synthesized {stack_dir}")
+    # Before Terraform runs, so the apply confirmation comes after the price.
+    console.note(monthly_estimate_line(stack_dir))
     return stack_dir
 
 

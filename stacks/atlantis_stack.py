@@ -41,7 +41,15 @@ class AtlantisStack(TerraformStack):
         account_id = aws.data_aws_caller_identity.DataAwsCallerIdentity(self, "identity").account_id
         partition = aws.data_aws_partition.DataAwsPartition(self, "partition").partition
         keys: StackKeys | AwsManagedKeys = (
-            StackKeys(self, "keys", prefix=prefix, region=config.aws_region, account_id=account_id, partition=partition)
+            StackKeys(
+                self,
+                "keys",
+                prefix=prefix,
+                region=config.aws_region,
+                account_id=account_id,
+                partition=partition,
+                log_delivery_to_s3=config.flow_logs_to_s3,
+            )
             if config.kms_key_mode == "customer"
             else AwsManagedKeys()
         )
@@ -201,6 +209,7 @@ class AtlantisStack(TerraformStack):
             load_balancer_arn_suffix=load_balancer.alb.arn_suffix,
             target_group_arn_suffix=load_balancer.target_group.arn_suffix,
             file_system_id=storage.file_system.id,
+            nat_instance_ids=network.nat_instance_ids,
         )
         if ai_reviewer:
             ai_reviewer.watch(monitoring)

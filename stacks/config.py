@@ -92,6 +92,9 @@ FARGATE_SIZES: dict[int, range] = {
     16384: range(32768, 122881, 8192),
 }
 
+# NAT instance sizes: Graviton, to match the arm64 Amazon Linux 2023 image the NAT instance boots.
+NAT_INSTANCE_TYPES = ("t4g.nano", "t4g.micro", "t4g.small", "t4g.medium")
+
 CLOUDWATCH_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
@@ -198,6 +201,14 @@ class AtlantisConfig:
     cpu_architecture: str = ""
     github_app_id: str = ""
     extra_tags: Mapping[str, str] = field(default_factory=dict)
+    # Cost (see README "Monthly cost"): each switch trades something named there for a measured saving.
+    cost_profile: str = "standard"
+    nat_type: str = "gateway"
+    nat_instance_type: str = "t4g.nano"
+    enable_container_insights: bool = True
+    flow_log_destination: str = "cloudwatch"
+    flow_log_retention_days: int = 365
+    waf_log_retention_days: int = 365
 
     @property
     def has_certificate(self) -> bool:
@@ -216,6 +227,11 @@ class AtlantisConfig:
     def task_architecture(self) -> str:
         """ARM64 (Graviton, cheaper) unless Fargate Spot is on: Spot capacity exists for X86_64 only."""
         return self.cpu_architecture or ("X86_64" if self.use_fargate_spot else "ARM64")
+
+    @property
+    def flow_logs_to_s3(self) -> bool:
+        """Flow logs exist only for a VPC this stack creates."""
+        return self.enable_vpc_flow_logs and not self.use_existing_vpc and self.flow_log_destination == "s3"
 
     @property
     def max_task_count(self) -> int:
@@ -256,7 +272,22 @@ def _environment_defaults(environment: str) -> dict[str, Any]:
         "deletion_protection": production,
         "enable_efs_backup": production,
         "use_fargate_spot": not production,
+        "nat_type": "gateway" if production else "instance",
+        "enable_container_insights": production,
+        "flow_log_destination": "cloudwatch" if production else "s3",
     }
+
+
+# cost_profile = "budget": one key for this group of defaults (README "Monthly cost" prices it and says what it gives
+# up). Keys set in the file still win; the environment's other defaults stay.
+COST_PROFILES: dict[str, dict[str, Any]] = {
+    "standard": {},
+    "budget": {
+        "nat_type": "instance",
+        "enable_container_insights": False,
+        "flow_log_destination": "s3",
+    },
+}
 
 
 _REQUIRED = (
@@ -361,7 +392,11 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Atlanti
     for key in _REQUIRED:
         if key not in values:
             raise ConfigError(source, key, "missing; this key is required")
-    for key, value in _environment_defaults(values["environment"]).items():
+    profile = values.get("cost_profile", "standard")
+    if profile not in COST_PROFILES:
+        expected = " or ".join(f'"{name}"' for name in COST_PROFILES)
+        raise ConfigError(source, "cost_profile", f'"{profile}" is not a cost profile; expected {expected}')
+    for key, value in {**_environment_defaults(values["environment"]), **COST_PROFILES[profile]}.items():
         values.setdefault(key, value)
     config = AtlantisConfig(source=source, **values)
     validate(config)
@@ -451,6 +486,7 @@ def validate(config: AtlantisConfig) -> None:
         f"such as {DEFAULT_ATLANTIS_IMAGE}",
     )
     _validate_network(c)
+    _validate_cost_options(c)
     _validate_tls(c)
     _validate_backend(c)
     _validate_service(c)
@@ -514,6 +550,18 @@ def _validate_network(c: AtlantisConfig) -> None:
                 key,
                 "is set but use_existing_vpc = false; expected use_existing_vpc = true",
             )
+
+
+def _validate_cost_options(c: AtlantisConfig) -> None:
+    _one_of(c, "nat_type", ("gateway", "instance"))
+    _check(
+        c.nat_instance_type in NAT_INSTANCE_TYPES,
+        c,
+        "nat_instance_type",
+        f'"{c.nat_instance_type}" is not supported; expected one of {", ".join(NAT_INSTANCE_TYPES)} '
+        "(Graviton, for the arm64 Amazon Linux 2023 image)",
+    )
+    _one_of(c, "flow_log_destination", ("cloudwatch", "s3"))
 
 
 def _validate_tls(c: AtlantisConfig) -> None:
@@ -596,7 +644,7 @@ def _validate_service(c: AtlantisConfig) -> None:
             f"{c.task_memory} MiB does not fit task_cpu {c.task_cpu}; expected {allowed.start}-{allowed[-1]} "
             f"in steps of {allowed.step}",
         )
-    for key in ("log_retention_days",):
+    for key in ("log_retention_days", "flow_log_retention_days", "waf_log_retention_days"):
         value = getattr(c, key)
         _check(
             value in CLOUDWATCH_RETENTION_DAYS,

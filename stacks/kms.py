@@ -66,10 +66,29 @@ class StackKeys(Construct):
     environment). Exposes ``logs_arn`` and ``data_arn``; both are None in "aws" mode (AWS-managed keys)."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, prefix: str, region: str, account_id: str, partition: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        region: str,
+        account_id: str,
+        partition: str,
+        log_delivery_to_s3: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         log_arns = f"arn:{partition}:logs:{region}:{account_id}:*"
+        # VPC flow logs written to S3 arrive through the log delivery service, which encrypts them with this key.
+        s3_delivery = [
+            {
+                "Sid": "LogDeliveryToS3UsesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
         self.logs = ServiceKey(
             self,
             "logs",
@@ -92,7 +111,8 @@ class StackKeys(Construct):
                     ],
                     "Resource": "*",
                     "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_arns}},
-                }
+                },
+                *(s3_delivery if log_delivery_to_s3 else []),
             ],
         )
         self.data = ServiceKey(

@@ -52,6 +52,7 @@ class AtlantisMonitoring(Construct):
         load_balancer_arn_suffix: str,
         target_group_arn_suffix: str,
         file_system_id: str,
+        nat_instance_ids: list[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.config = config
@@ -80,8 +81,12 @@ class AtlantisMonitoring(Construct):
 
         ecs = {"ClusterName": cluster_name, "ServiceName": service_name}
         target = {"TargetGroup": target_group_arn_suffix, "LoadBalancer": load_balancer_arn_suffix}
-        for alarm in service_alarms(ecs, target, desired_count=config.desired_count):
+        for alarm in service_alarms(
+            ecs, target, desired_count=config.desired_count, container_insights=config.enable_container_insights
+        ):
             self.add_alarm(alarm)
+        for index, instance_id in enumerate(nat_instance_ids or []):
+            self.add_alarm(nat_instance_alarm(index, instance_id))
         self._task_stopped_events(cluster_arn)
         if config.enable_slack_notifications and network:
             self.slack_notifier = self._slack_notifier(secret, account_id, network)
@@ -164,6 +169,7 @@ class AtlantisMonitoring(Construct):
                 load_balancer=load_balancer,
                 file_system_id=file_system_id,
                 lambda_functions=self._lambda_widgets,
+                container_insights=self.config.enable_container_insights,
             ),
         )
 
@@ -253,7 +259,9 @@ TASK_STOPPED_TEMPLATE = (
 )
 
 
-def service_alarms(ecs: dict[str, str], target: dict[str, str], *, desired_count: int) -> list[MetricAlarm]:
+def service_alarms(
+    ecs: dict[str, str], target: dict[str, str], *, desired_count: int, container_insights: bool
+) -> list[MetricAlarm]:
     """The seed's alarms (CPU, memory, ALB health checks, task stops) plus 5xx and running-task count."""
     return [
         MetricAlarm(
@@ -322,20 +330,53 @@ def service_alarms(ecs: dict[str, str], target: dict[str, str], *, desired_count
             treat_missing_data="notBreaching",  # no requests means no errors
             metric_queries=_five_xx_queries(target),
         ),
-        MetricAlarm(
-            name="running-tasks-low",
-            description="Fewer Atlantis tasks running than desired for 3 consecutive minutes",
-            namespace="ECS/ContainerInsights",
-            metric_name="RunningTaskCount",
-            dimensions=ecs,
-            statistic="Minimum",
-            comparison="LessThanThreshold",
-            threshold=desired_count,
-            period=60,
-            evaluation_periods=3,
-            treat_missing_data="breaching",
-        ),
+        running_tasks_alarm(ecs, target, desired_count=desired_count, container_insights=container_insights),
     ]
+
+
+def running_tasks_alarm(
+    ecs: dict[str, str], target: dict[str, str], *, desired_count: int, container_insights: bool
+) -> MetricAlarm:
+    """Fewer tasks than desired. Container Insights counts running tasks; without it (its metrics cost about $9 a
+    month) the load balancer counts healthy targets, free: every Atlantis task registers with the one target group,
+    so a task that is not serving counts as missing, which is stricter than RUNNING."""
+    source = (
+        ("ECS/ContainerInsights", "RunningTaskCount", ecs, "Fewer Atlantis tasks running")
+        if container_insights
+        else ("AWS/ApplicationELB", "HealthyHostCount", target, "Fewer healthy Atlantis tasks behind the ALB")
+    )
+    namespace, metric_name, dimensions, what = source
+    return MetricAlarm(
+        name="running-tasks-low",
+        description=f"{what} than desired ({desired_count}) for 3 consecutive minutes",
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic="Minimum",
+        comparison="LessThanThreshold",
+        threshold=desired_count,
+        period=60,
+        evaluation_periods=3,
+        treat_missing_data="breaching",
+    )
+
+
+def nat_instance_alarm(index: int, instance_id: str) -> MetricAlarm:
+    """A NAT instance failing its status checks cuts the private subnets off the internet (EC2 recovers it on host
+    failures by itself; an operating system failure needs a reboot or a redeploy)."""
+    return MetricAlarm(
+        name=f"nat-{index}-status-check-failed",
+        description=f"NAT instance {index} failed an EC2 status check for 2 consecutive minutes: no egress from its AZ",
+        namespace="AWS/EC2",
+        metric_name="StatusCheckFailed",
+        dimensions={"InstanceId": instance_id},
+        statistic="Maximum",
+        comparison="GreaterThanOrEqualToThreshold",
+        threshold=1,
+        period=60,
+        evaluation_periods=2,
+        treat_missing_data="breaching",  # a terminated instance reports nothing
+    )
 
 
 def _five_xx_queries(target: dict[str, str]) -> list[dict[str, Any]]:
@@ -403,6 +444,7 @@ def dashboard_body(
     load_balancer: str,
     file_system_id: str,
     lambda_functions: list[str],
+    container_insights: bool,
 ) -> str:
     def widget(title: str, metrics: list[list[Any]], stat: str = "Average", y: int = 0, x: int = 0) -> dict[str, Any]:
         return {
@@ -420,7 +462,9 @@ def dashboard_body(
     tg_dims = ["TargetGroup", target["TargetGroup"], "LoadBalancer", load_balancer]
     widgets = [
         widget("ECS CPU and memory (%)", [["AWS/ECS", "CPUUtilization", *ecs_dims], [".", "MemoryUtilization", "."]]),
-        widget("Running tasks", [["ECS/ContainerInsights", "RunningTaskCount", *ecs_dims]], "Minimum", x=12),
+        widget("Running tasks", [["ECS/ContainerInsights", "RunningTaskCount", *ecs_dims]], "Minimum", x=12)
+        if container_insights
+        else widget("Healthy tasks", [["AWS/ApplicationELB", "HealthyHostCount", *tg_dims]], "Minimum", x=12),
         widget("ALB requests", [["AWS/ApplicationELB", "RequestCount", *lb_dims]], "Sum", y=6),
         widget(
             "Target response time (s)",

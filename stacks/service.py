@@ -246,7 +246,11 @@ class AtlantisService(Construct):
             self,
             "cluster",
             name=cluster_name(config),
-            setting=[aws.ecs_cluster.EcsClusterSetting(name="containerInsights", value="enabled")],
+            setting=[
+                aws.ecs_cluster.EcsClusterSetting(
+                    name="containerInsights", value="enabled" if config.enable_container_insights else "disabled"
+                )
+            ],
             configuration=_exec_configuration(log_group, exec_kms_arn) if config.enable_ecs_exec else None,
         )
         aws.ecs_cluster_capacity_providers.EcsClusterCapacityProviders(

@@ -89,7 +89,7 @@ class AtlantisWaf(Construct):
             self,
             "log-group",
             name=f"aws-waf-logs-{prefix}",
-            retention_in_days=config.log_retention_days,
+            retention_in_days=config.waf_log_retention_days,
             kms_key_id=logs_kms_arn,
         )
         aws.wafv2_web_acl_logging_configuration.Wafv2WebAclLoggingConfiguration(

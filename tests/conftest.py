@@ -10,16 +10,19 @@ from typing import Any
 
 import pytest
 
+from costs.readme import BUDGET_FILL_INS
 from stacks.config import AtlantisConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "config"
+BUDGET_PRESET = REPO / "examples" / "budget.tfvars"
 
 FAKE_ACCOUNT = "123456789012"
 FAKE_CERT_ARN = f"arn:aws:acm:ap-northeast-2:{FAKE_ACCOUNT}:certificate/0f4d2f1e-1111-2222-3333-444455556666"
 
 # Each scenario is config/prod.tfvars plus these overrides. All are production environments (environment = "prod")
-# in stacks of their own, so each gets prod's defaults (HCL literals), or a shipped file as it is.
+# in stacks of their own, so each gets prod's defaults (HCL literals), or a shipped file as it is ("__file__": a
+# config/ name, or a path relative to the repository).
 SCENARIOS: dict[str, dict[str, str]] = {
     "prod": {},
     "dev": {"__file__": "dev"},
@@ -51,6 +54,8 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "atlantis_image": f'"{FAKE_ACCOUNT}.dkr.ecr.ap-northeast-2.amazonaws.com/atlantis-infracost:v0.47.1-infracost0.10.41"',
         "task_policy_arns": '["arn:aws:iam::aws:policy/ReadOnlyAccess"]',
         "task_assume_role_arns": f'["arn:aws:iam::{FAKE_ACCOUNT}:role/terraform-apply"]',
+        "flow_log_retention_days": "731",
+        "waf_log_retention_days": "400",
     },
     "prod_ha": {
         "stack_name": '"ha-stack"',
@@ -74,6 +79,13 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "oidc_client_id": '"atlantis-ui"',
         "restrict_webhooks_to_github": "true",
         "allowed_cidrs": '["203.0.113.0/24"]',
+    },
+    # The budget preset as shipped, with what a team fills in (a certificate, an alarm address), as the README prices it.
+    "budget": {
+        "__file__": "examples/budget.tfvars",
+        "stack_name": '"budget-stack"',
+        "secret_name": '"budget-atlantis-secrets"',
+        **BUDGET_FILL_INS,
     },
     "prod_minimal_keys": {
         "stack_name": '"aws-keys-stack"',
@@ -106,7 +118,8 @@ def render_tfvars(base: Path, overrides: dict[str, str]) -> str:
 
 def write_scenario(directory: Path, name: str) -> Path:
     overrides = dict(SCENARIOS[name])
-    base = CONFIG_DIR / f"{overrides.pop('__file__', 'prod')}.tfvars"
+    shipped = overrides.pop("__file__", "prod")
+    base = REPO / shipped if shipped.endswith(".tfvars") else CONFIG_DIR / f"{shipped}.tfvars"
     path = directory / f"{name}.tfvars"
     path.write_text(render_tfvars(base, overrides))
     return path

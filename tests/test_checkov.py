@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import REPO
 
-# The four reference configs, plus HA (Redis) and OIDC with GitHub-only webhooks.
-CHECKOV_CONFIGS = ("prod", "dev", "prod_full", "prod_existing_vpc", "prod_ha", "prod_oidc")
+# The four reference configs, plus HA (Redis), OIDC with GitHub-only webhooks, and the budget preset.
+CHECKOV_CONFIGS = ("prod", "dev", "prod_full", "prod_existing_vpc", "prod_ha", "prod_oidc", "budget")
 SKIP_LINE = re.compile(r"^\s*-\s*(?P<check>CKV2?_AWS_\d+)\s*#\s*(?P<reason>\S.{20,})$")
 
 
@@ -29,12 +29,13 @@ def skipped_checks() -> dict[str, str]:
     return {m["check"]: m["reason"] for line in lines if (m := SKIP_LINE.match(line))}
 
 
-def test_every_skip_has_a_reason_and_there_are_at_most_ten() -> None:
+def test_every_skip_has_a_reason_and_there_are_at_most_eleven() -> None:
     text = (REPO / ".checkov.yaml").read_text()
     listed = re.findall(r"^\s*-\s*(CKV\S+)", text, flags=re.MULTILINE)
     skips = skipped_checks()
     assert sorted(listed) == sorted(skips), "each skip line has the form '- CHECK_ID  # reason'"
-    assert 0 < len(skips) <= 10
+    # Ten security-posture skips, plus CKV_AWS_65 for Container Insights off where its metrics are not used (cost).
+    assert 0 < len(skips) <= 11
 
 
 @pytest.fixture(scope="module")

@@ -156,6 +156,13 @@ BAD_INPUTS = [
     ),
     ({"ai_max_concurrency": "0"}, "ai_max_concurrency", "expected 1-50"),
     ({"access_log_retention_days": "0"}, "access_log_retention_days", "expected 1-3650"),
+    ({"cost_profile": '"cheap"'}, "cost_profile", '"standard" or "budget"'),
+    ({"nat_type": '"gateways"'}, "nat_type", '"gateway" or "instance"'),
+    ({"nat_instance_type": '"t3.micro"'}, "nat_instance_type", "t4g.nano, t4g.micro, t4g.small, t4g.medium"),
+    ({"enable_container_insights": '"yes"'}, "enable_container_insights", "true or false"),
+    ({"flow_log_destination": '"kinesis"'}, "flow_log_destination", '"cloudwatch" or "s3"'),
+    ({"flow_log_retention_days": "45"}, "flow_log_retention_days", "not a CloudWatch retention"),
+    ({"waf_log_retention_days": "0"}, "waf_log_retention_days", "not a CloudWatch retention"),
 ]
 
 

@@ -312,6 +312,7 @@ def kitchen_sink() -> dict[str, Any]:
             "aws_route53_zone": {"zone": {"name": "example.com"}},
             "aws_ecr_repository": {"repo": {}},
             "aws_ssm_parameter": {"param": {"tier": "Advanced"}},
+            "aws_instance": {"nat": {"instance_type": "t4g.nano", "source_dest_check": False, "monitoring": True}},
         }
     )
     return document(resources)
@@ -350,6 +351,72 @@ def test_the_other_variants_of_each_type_price_too(prices: PriceTable) -> None:
         assert expected in items
     redis = next(line for line in estimate.lines if "redis" in line.item)
     assert redis.monthly_usd == pytest.approx(2 * 730 * 0.262)
+
+
+def nat_instance_document(instance_type: str = "t4g.nano") -> dict[str, Any]:
+    """The shape stacks/nat_instance.py synthesizes: an interface without source/destination checks, the instance
+    launched with it, and an Elastic IP associated with the instance."""
+    return document(
+        {
+            "aws_network_interface": {"nat": {"source_dest_check": False}},
+            "aws_instance": {
+                "nat": {
+                    "instance_type": instance_type,
+                    "network_interface": [
+                        {"device_index": 0, "network_interface_id": "${aws_network_interface.nat.id}"}
+                    ],
+                    "root_block_device": {"volume_type": "gp3", "volume_size": 8, "encrypted": True},
+                    "monitoring": True,
+                }
+            },
+            "aws_eip": {"nat": {"domain": "vpc", "instance": "${aws_instance.nat.id}"}},
+        }
+    )
+
+
+def test_a_nat_instance_is_hours_volume_monitoring_and_its_address(prices: PriceTable) -> None:
+    estimate = estimate_of(nat_instance_document(), prices)
+    assert estimate.not_priced == () and estimate.no_direct_cost == {"aws_network_interface": 1}
+    by_item = {line.item: line for line in estimate.lines}
+    hours = by_item["EC2 t4g.nano Linux hours (NAT instance)"]
+    assert hours.monthly_usd == pytest.approx(730 * 0.0052) and "no per-GB processing" in hours.note
+    assert by_item["EBS gp3 root volume"].monthly_usd == pytest.approx(8 * 0.0912)
+    monitoring = next(line for line in estimate.lines if "detailed monitoring" in line.item)
+    assert monitoring.quantity == prices.assumption("ec2.detailed_monitoring_metrics_per_instance")
+    address = next(line for line in estimate.lines if line.address == "aws_eip.nat")
+    assert address.item == "Public IPv4 (Elastic IP) of NAT instance nat" and address.category is Category.NAT
+    assert category_usd(estimate, Category.NAT) == pytest.approx(730 * (0.0052 + 0.005) + 8 * 0.0912)
+
+
+def test_an_instance_type_missing_from_the_price_table_is_listed_not_guessed(prices: PriceTable) -> None:
+    estimate = estimate_of(nat_instance_document("m7i.48xlarge"), prices)
+    assert [(item.address, item.reason) for item in estimate.not_priced] == [
+        ("aws_instance.nat", "instance type m7i.48xlarge is not in the price table")
+    ]
+
+
+def test_a_flow_log_bucket_stores_each_month_until_it_expires(prices: PriceTable) -> None:
+    def bucket_with_expiration(days: int) -> Estimate:
+        return estimate_of(
+            document(
+                {
+                    "aws_s3_bucket": {"flow": {}},
+                    "aws_s3_bucket_lifecycle_configuration": {
+                        "flow": {"bucket": "${aws_s3_bucket.flow.id}", "rule": [{"expiration": [{"days": days}]}]}
+                    },
+                    "aws_flow_log": {
+                        "vpc": {"log_destination_type": "s3", "log_destination": "${aws_s3_bucket.flow.arn}"}
+                    },
+                }
+            ),
+            prices,
+        )
+
+    volume = prices.assumption("vpc_flow_logs.gb_month_per_flow_log")
+    for days in (90, 365):
+        storage = next(line for line in bucket_with_expiration(days).lines if "storage of VPC flow logs" in line.item)
+        assert storage.quantity == pytest.approx(volume * days / 30.42)
+        assert f"{days}-day expiration" in storage.item and storage.category is Category.MONITORING
 
 
 def test_totals_add_up(prices: PriceTable) -> None:

@@ -1,4 +1,5 @@
-"""Network: a new two-AZ VPC with NAT per AZ (prod) or one (dev), or the existing VPC with no VPC resources."""
+"""Network: a new two-AZ VPC with a NAT gateway per AZ (prod) or one NAT instance (dev), or the existing VPC with no
+VPC resources."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ from typing import Any
 
 from tests.conftest import only, resources
 
-VPC_TYPES = ("aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_internet_gateway", "aws_route_table", "aws_eip")
+VPC_TYPES = (
+    "aws_vpc",
+    "aws_subnet",
+    "aws_nat_gateway",
+    "aws_internet_gateway",
+    "aws_route_table",
+    "aws_eip",
+    "aws_instance",
+)
 
 
 def test_prod_vpc_spans_two_azs_with_a_nat_gateway_per_az(synthesized: dict[str, Any]) -> None:
@@ -35,11 +44,11 @@ def test_prod_vpc_spans_two_azs_with_a_nat_gateway_per_az(synthesized: dict[str,
     assert len(resources(stack, "aws_route_table_association")) == 4
 
 
-def test_dev_shares_one_nat_gateway(synthesized: dict[str, Any]) -> None:
+def test_dev_shares_one_nat_instance(synthesized: dict[str, Any]) -> None:
     stack = synthesized["dev"]
-    assert len(resources(stack, "aws_nat_gateway")) == 1
-    private_routes = [r for r in resources(stack, "aws_route") if "nat_gateway_id" in r]
-    assert len(private_routes) == 2 and len({route["nat_gateway_id"] for route in private_routes}) == 1
+    assert resources(stack, "aws_nat_gateway") == [] and len(resources(stack, "aws_instance")) == 1
+    private_routes = [r for r in resources(stack, "aws_route") if "network_interface_id" in r]
+    assert len(private_routes) == 2 and len({route["network_interface_id"] for route in private_routes}) == 1
 
 
 def test_default_security_group_allows_nothing(synthesized: dict[str, Any]) -> None:

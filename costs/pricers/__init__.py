@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from costs.model import LineItem, PricingContext
+from costs.pricers.ec2 import price_ec2_instance
 from costs.pricers.fargate import price_ecs_service
 from costs.pricers.logs import price_flow_log, price_log_group, price_log_metric_filter, price_waf_logging
 from costs.pricers.monitoring import (
@@ -50,6 +51,7 @@ RESOURCE_PRICERS: dict[str, Pricer] = {
     "aws_ecs_service": price_ecs_service,
     "aws_ecs_cluster": price_ecs_cluster,
     "aws_nat_gateway": price_nat_gateway,
+    "aws_instance": price_ec2_instance,
     "aws_eip": price_eip,
     "aws_lb": price_load_balancer,
     "aws_alb": price_load_balancer,
@@ -105,6 +107,7 @@ NO_DIRECT_COST_TYPES: frozenset[str] = frozenset(
         "aws_route_table_association",
         "aws_main_route_table_association",
         "aws_internet_gateway",
+        "aws_network_interface",
         "aws_egress_only_internet_gateway",
         "aws_network_acl",
         "aws_network_acl_rule",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costs.model import Basis, Category, LineItem, NotPricedError, PricingContext
+from costs.pricers.ec2 import is_nat_instance
 from costs.stack import Resource
 
 
@@ -34,7 +35,7 @@ def price_nat_gateway(nat: Resource, context: PricingContext) -> list[LineItem]:
 
 def price_eip(eip: Resource, context: PricingContext) -> list[LineItem]:
     nat = _nat_using(eip, context)
-    item = f"Public IPv4 (Elastic IP) of NAT gateway {nat.name}" if nat else "Public IPv4 (Elastic IP)"
+    item = f"Public IPv4 (Elastic IP) of NAT {_nat_kind(nat)} {nat.name}" if nat else "Public IPv4 (Elastic IP)"
     return [
         LineItem(
             eip.address,
@@ -49,8 +50,18 @@ def price_eip(eip: Resource, context: PricingContext) -> list[LineItem]:
 
 
 def _nat_using(eip: Resource, context: PricingContext) -> Resource | None:
+    """The NAT gateway that holds the address, or the NAT instance it is associated with."""
     users = context.stack.references_to(eip, "aws_nat_gateway", "allocation_id")
-    return users[0] if users else None
+    if users:
+        return users[0]
+    instance = context.stack.referenced(eip.config.get("instance"))
+    if instance is not None and instance.type == "aws_instance" and is_nat_instance(instance, context):
+        return instance
+    return None
+
+
+def _nat_kind(nat: Resource) -> str:
+    return "gateway" if nat.type == "aws_nat_gateway" else "instance"
 
 
 def price_load_balancer(balancer: Resource, context: PricingContext) -> list[LineItem]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from costs.model import Basis, Category, LineItem, PricingContext, config_number
-from costs.stack import Resource, single_block
+from costs.pricers.logs import DAYS_PER_MONTH
+from costs.stack import Resource, referenced_address, single_block
 
 IA_NOTE = "lifecycle_policy moves cold files to cheaper Infrequent Access"
 # (what is priced, usage assumption, unit, price) for every bucket
@@ -80,10 +81,50 @@ def price_efs_backup_policy(policy: Resource, context: PricingContext) -> list[L
 
 
 def price_s3_bucket(bucket: Resource, context: PricingContext) -> list[LineItem]:
-    return [
+    lines = [
         _usage(bucket, item, assumption, bucket.instances, unit, price, context)
         for item, assumption, unit, price in S3_USAGE
     ]
+    flow_logs = [
+        flow
+        for flow in context.stack.of_type("aws_flow_log")
+        if flow.config.get("log_destination_type") == "s3"
+        and referenced_address(flow.config.get("log_destination")) == bucket.address
+    ]
+    if flow_logs:
+        lines[0] = _flow_log_storage(bucket, flow_logs, context)
+    return lines
+
+
+def _flow_log_storage(bucket: Resource, flow_logs: list[Resource], context: PricingContext) -> LineItem:
+    """A flow-log bucket holds every month's delivery until its lifecycle rule expires it."""
+    volume_key = "vpc_flow_logs.gb_month_per_flow_log"
+    monthly = context.assume(volume_key) * sum(flow.instances for flow in flow_logs)
+    days = _expiration_days(bucket, context)
+    months = days / DAYS_PER_MONTH if days else context.assume("cloudwatch.log_months_kept_without_retention")
+    kept = f"{days}-day expiration, steady state" if days else f"never expires: {months:g} months accumulated"
+    return LineItem(
+        bucket.address,
+        f"S3 Standard storage of VPC flow logs ({kept})",
+        monthly * months,
+        "GB-months",
+        context.prices.price("s3.standard_gb_month"),
+        Basis.USAGE,
+        Category.MONITORING,
+        assumption=context.assumption_label(volume_key),
+    )
+
+
+def _expiration_days(bucket: Resource, context: PricingContext) -> int | None:
+    for lifecycle in context.stack.of_type("aws_s3_bucket_lifecycle_configuration"):
+        if referenced_address(lifecycle.config.get("bucket")) != bucket.address:
+            continue
+        rules = lifecycle.config.get("rule") or []
+        for rule in rules if isinstance(rules, list) else [rules]:
+            days = single_block(rule.get("expiration")).get("days") if isinstance(rule, dict) else None
+            if isinstance(days, int) and not isinstance(days, bool) and days > 0:
+                return days
+    return None
 
 
 def price_dynamodb_table(table: Resource, context: PricingContext) -> list[LineItem]:
