@@ -16,7 +16,7 @@ from costs.prices import load_price_table
 from costs.readme import BUDGET_FILL_INS
 from costs.stack import stack_from_document
 from stacks.config import load_config
-from tests.conftest import BUDGET_PRESET, CONFIG_DIR, only, render_tfvars, resources
+from tests.conftest import BUDGET_PRESET, CONFIG_DIR, container_definition, only, render_tfvars, resources
 
 PROD = CONFIG_DIR / "prod.tfvars"
 
@@ -192,10 +192,7 @@ def test_budget_preset_keeps_https_auth_encryption_alarms_efs_and_the_backend(sy
     https = [listener for listener in resources(stack, "aws_lb_listener") if listener["port"] == 443]
     assert len(https) == 1 and https[0]["certificate_arn"] == BUDGET_FILL_INS["certificate_arn"].strip('"')
     assert https[0]["ssl_policy"].startswith("ELBSecurityPolicy-TLS13")
-    environment = {
-        item["name"]
-        for item in json.loads(only(stack, "aws_ecs_task_definition")["container_definitions"])[0]["environment"]
-    }
+    environment = {item["name"] for item in container_definition(stack)["environment"]}
     assert "ATLANTIS_WEB_BASIC_AUTH" in environment
     assert only(stack, "aws_efs_file_system")["encrypted"] is True
     assert only(stack, "aws_efs_backup_policy")["backup_policy"]["status"] == "ENABLED"
