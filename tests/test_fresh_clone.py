@@ -162,7 +162,11 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory, moto: RecordingMotoSer
         )
         run = Run(" ".join(command), result.returncode, result.stdout, result.stderr, time.monotonic() - started)
         clone.runs[name] = run
+        # The figures for the README and the CI log: each command's time and its install steps' times.
         print(f"{run.command}: exit {run.returncode} in {run.seconds:.1f}s", file=sys.stderr)
+        for line in run.stderr_lines():
+            if PROGRESS_LINE.match(line):
+                print(f"    {line}", file=sys.stderr)
     return clone
 
 
