@@ -32,7 +32,7 @@ step() {  # $1: what the step does; the rest: its command
   log=$(mktemp)
   trap 'rm -f "$log"' EXIT  # also when interrupted
   printf '==> %s ... ' "$what" >&2
-  if "$@" >"$log" 2>&1; then status=0; else status=$?; fi
+  if "$@" </dev/null >"$log" 2>&1; then status=0; else status=$?; fi
   printf '%s in %s\n' "$([ "$status" -eq 0 ] && echo done || echo failed)" \
     "$(awk -v from="$started" -v to="$(clock)" 'BEGIN { printf "%.1fs", to - from }')" >&2
   if [ "$status" -ne 0 ]; then

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export PYTHONPATH="${ROOT}${PYTHONPATH:+:${PYTHONPATH}}"
 
 "${ROOT}/project.sh" install
+export PYTHONPATH="${ROOT}${PYTHONPATH:+:${PYTHONPATH}}"
 exec "${ROOT}/.venv/bin/python" -m deploy "$@"

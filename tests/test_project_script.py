@@ -7,6 +7,7 @@ the tools the case allows, so nothing is ever installed by these tests.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,3 +127,20 @@ def test_usage_lists_every_command(project: Path) -> None:
     usage = [line.lstrip("# ").split() for line in result.stderr.splitlines()]
     commands = [words[1] for words in usage if words and words[0] == "./project.sh"]
     assert commands == ["synth", "test", "test-integration", "lint", "install"]
+
+
+def test_a_failing_install_step_shows_its_output(project: Path) -> None:
+    # Offline (no index): pip cannot find pipenv. The step's line says so, then pip's own words follow.
+    result = subprocess.run(
+        [str(project / "project.sh"), "install"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(project.parent), "PIP_NO_INDEX": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    failed = next(i for i, line in enumerate(lines) if line.startswith("==> installing pipenv into .venv-pipenv"))
+    assert re.fullmatch(r"==> installing pipenv into \.venv-pipenv \.\.\. failed in \d+\.\ds", lines[failed])
+    assert "No matching distribution found for pipenv" in "\n".join(lines[failed + 1 :])
