@@ -71,7 +71,10 @@ make_venv() {  # $1: folder; a virtual environment of the python3 on PATH, made 
 
 # pipenv has a virtual environment of its own, so it never meets the packages it installs. It is linked into
 # .venv/bin so that `pipenv run ...` (and cdktf.json's app) works once .venv is activated.
-pipenv() { .venv-pipenv/bin/pipenv "$@"; }
+pipenv() {
+  [ -x .venv-pipenv/bin/pipenv ] || ensure_pipenv
+  .venv-pipenv/bin/pipenv "$@"
+}
 
 ensure_pipenv() {
   if [ ! -x .venv-pipenv/bin/pipenv ] || ! .venv-pipenv/bin/pip freeze 2>/dev/null | grep -qxF -f tools/pipenv-requirements.txt; then
