@@ -18,18 +18,23 @@ class SynthError(Exception):
     """Synthesis found a problem (for example a resource without the StackKit tags); nothing was written."""
 
 
-def build_app(configs: list[AtlantisConfig], outdir: str | None) -> tuple[App, list[TagPolicyCheck]]:
+def build_app(configs: list[AtlantisConfig], outdir: str | None) -> tuple[App, list[TagPolicyCheck], list[str]]:
+    """The app, a tag policy check per stack, and the name of every stack (each one's folder under stacks/)."""
     app = App(outdir=outdir) if outdir else App()
     checks: list[TagPolicyCheck] = []
+    names: list[str] = []
     bootstraps: dict[str, AtlantisConfig] = {}
     for config in configs:
         stack = AtlantisStack(app, config)
         checks.append(_check_tags(stack, config))
+        names.append(stack.node.id)
         if not config.existing_state_bucket:
             bootstraps.setdefault(bootstrap_stack_name(config), config)
     for config in bootstraps.values():
-        checks.append(_check_tags(StateBackendStack(app, config), config))
-    return app, checks
+        bootstrap = StateBackendStack(app, config)
+        checks.append(_check_tags(bootstrap, config))
+        names.append(bootstrap.node.id)
+    return app, checks, names
 
 
 def _check_tags(stack: object, config: AtlantisConfig) -> TagPolicyCheck:
@@ -47,26 +52,27 @@ def warnings_for(config: AtlantisConfig) -> list[str]:
     ]
 
 
-def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> None:
-    """Synthesize every stack. Without a CLI-provided outdir, write to a staging folder and swap it in at the end."""
+def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> list[str]:
+    """Synthesize every stack and return their names. Unless the cdktf CLI provides the outdir (None), write to a
+    staging folder and swap it in at the end."""
     for config in configs:
         for warning in warnings_for(config):
             print(warning, file=sys.stderr)
     if outdir is None:  # the cdktf CLI owns its output folder and its error handling
-        _build_and_synth(configs, None)
-        return
+        return _build_and_synth(configs, None)
     target = Path(outdir)
     staging = target.with_name(f"{target.name}.staging")
     shutil.rmtree(staging, ignore_errors=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _build_and_synth(configs, str(staging))
+        names = _build_and_synth(configs, str(staging))
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _keep_terraform_working_state(target, staging)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
+    return names
 
 
 def _keep_terraform_working_state(old: Path, new: Path) -> None:
@@ -80,9 +86,9 @@ def _keep_terraform_working_state(old: Path, new: Path) -> None:
                 (stack_dir / name).rename(destination / name)
 
 
-def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> None:
+def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> list[str]:
     try:
-        app, checks = build_app(configs, outdir)
+        app, checks, names = build_app(configs, outdir)
     except LayerBuildError as error:
         raise SynthError(str(error)) from None
     try:
@@ -92,6 +98,7 @@ def _build_and_synth(configs: list[AtlantisConfig], outdir: str | None) -> None:
         _raise_on_violations(checks)
         raise
     _raise_on_violations(checks)
+    return names
 
 
 def _raise_on_violations(checks: list[TagPolicyCheck]) -> None:

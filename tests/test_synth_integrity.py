@@ -121,7 +121,12 @@ def test_secret_environment_values_never_reach_cdktf_out(tmp_path: Path) -> None
         assert value not in result.stdout + result.stderr
     # The output is clean: no jsii Node.js banner, only our warnings and the summary line.
     assert "end-of-life" not in result.stderr and "!!!!" not in result.stderr
-    assert result.stderr.splitlines()[-1].startswith("synthesized ")
+    # The last line names every stack written, the state-backend bootstrap stack too, each with its folder.
+    folders = sorted(str(path.parent) for path in (tmp_path / "cdktf.out").glob("stacks/*/cdk.tf.json"))
+    assert len(folders) == 3
+    summary = result.stderr.splitlines()[-1]
+    assert summary.startswith("synthesized ")
+    assert sorted(summary.removeprefix("synthesized ").split(", ")) == folders
 
 
 def test_resynth_keeps_terraform_working_state(tmp_path: Path, scenario_configs: dict[str, Any]) -> None:
