@@ -5,6 +5,7 @@
 #   ./project.sh test    install everything the tests need (dev packages, cdktf-cli, checkov), run the fast suite
 #   ./project.sh test-integration   the slower tier: real terraform + AWS provider against moto, fresh-clone installs
 #   ./project.sh lint    ruff + mypy
+#   STACKKIT_FRAMEWORK=cdktn ./project.sh ...   the same jobs on CDK Terrain instead of cdktf (README "Moving to CDK Terrain")
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -42,6 +43,30 @@ install_checkov() {
   fi
 }
 
+# --- CDK Terrain (STACKKIT_FRAMEWORK=cdktn) ------------------------------------------------------------------------
+# Its Pipfile and package.json are in frameworks/cdktn/ (pipenv puts their venv in frameworks/cdktn/.venv, npm the
+# cdktn CLI in frameworks/cdktn/node_modules). With PIPENV_PIPFILE pointing there, every job below installs and runs
+# on CDK Terrain. `test-integration` installs both frameworks' runtime to compare their output (tests/test_cdktn_parity.py).
+CDKTN_PIPFILE="$PWD/frameworks/cdktn/Pipfile"
+install_cdktn_cli() {
+  if [ ! -x frameworks/cdktn/node_modules/.bin/cdktn ]; then
+    say "installing cdktn-cli from frameworks/cdktn/package-lock.json"
+    npm ci --prefix frameworks/cdktn --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+}
+install_both_frameworks() {
+  ensure_pipenv
+  say "installing the runtime packages of both frameworks (Pipfile.lock, frameworks/cdktn/Pipfile.lock)"
+  PIPENV_PIPFILE="$PWD/Pipfile" pipenv sync >/dev/null
+  PIPENV_PIPFILE="$CDKTN_PIPFILE" pipenv sync >/dev/null
+}
+case "${STACKKIT_FRAMEWORK:-cdktf}" in
+  cdktf) ;;
+  cdktn) export PIPENV_PIPFILE="$CDKTN_PIPFILE"; [ "${1:-}" = lint ] || install_cdktn_cli ;;
+  *) printf 'error: STACKKIT_FRAMEWORK=%s is not a framework; expected cdktf or cdktn\n' "$STACKKIT_FRAMEWORK" >&2; exit 2 ;;
+esac
+# -----------------------------------------------------------------------------------------------------------------
+
 case "${1:-}" in
   synth)
     install_python ""
@@ -59,9 +84,10 @@ case "${1:-}" in
   test-integration)
     install_python --dev
     install_node
-    say "running the integration tier (markers: terraform, fresh_clone)"
+    install_both_frameworks
+    say "running the integration tier (markers: terraform, fresh_clone, cdktn)"
     status=0
-    pipenv run pytest -m "terraform or fresh_clone" || status=$?
+    pipenv run pytest -m "terraform or fresh_clone or cdktn" || status=$?
     [ "$status" -eq 5 ] && { say "the integration tier collected no test"; status=0; }
     exit "$status"
     ;;
@@ -72,7 +98,7 @@ case "${1:-}" in
     pipenv run mypy stacks lambda deploy main.py
     ;;
   *)
-    sed -n '2,8p' "$0" >&2
+    sed -n '2,9p' "$0" >&2
     exit 2
     ;;
 esac

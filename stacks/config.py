@@ -6,9 +6,11 @@ before the slow provider import, and the deploy tooling can share the same rules
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -763,6 +765,7 @@ def discover_environments(config_dir: Path) -> list[str]:
 def load_all(config_dir: Path, environ: Mapping[str, str] | None = None) -> list[AtlantisConfig]:
     """Load the environments to synthesize: all config/*.tfvars, or those named in STACKKIT_ENVIRONMENTS."""
     environ = os.environ if environ is None else environ
+    framework_name(environ)  # a mistyped framework is reported here, before jsii starts
     selected = [name.strip() for name in environ.get("STACKKIT_ENVIRONMENTS", "").split(",") if name.strip()]
     available = discover_environments(config_dir)
     for name in selected:
@@ -813,3 +816,32 @@ def config_directory(environ: Mapping[str, str] | None = None) -> Path:
     """The folder of <env>.tfvars files: STACKKIT_CONFIG_DIR or ./config."""
     environ = os.environ if environ is None else environ
     return Path(environ.get("STACKKIT_CONFIG_DIR") or PROJECT_ROOT / "config")
+
+
+# The CDK frameworks this app synthesizes on, by the name of their Python package (stacks/machinery/selection.py maps
+# each to its provider bindings and tools). CDK Terrain (cdktn) is the community fork of the archived cdktf.
+FRAMEWORK_NAMES = ("cdktf", "cdktn")
+
+
+def framework_name(environ: Mapping[str, str] | None = None) -> str:
+    """STACKKIT_FRAMEWORK ("cdktf" or "cdktn"); unset, the one installed in this Python environment, cdktf first.
+
+    ``./project.sh`` gives each framework its own venv, so a process started from one (a test's subprocess, the
+    cdktf/cdktn CLI running main.py) finds its framework without the variable.
+    """
+    environ = os.environ if environ is None else environ
+    name = environ.get("STACKKIT_FRAMEWORK")
+    if not name:
+        return next((n for n in FRAMEWORK_NAMES if importlib.util.find_spec(n) is not None), FRAMEWORK_NAMES[0])
+    if name not in FRAMEWORK_NAMES:
+        raise ConfigError(
+            "STACKKIT_FRAMEWORK", None, f'"{name}" is not a framework; expected one of: {", ".join(FRAMEWORK_NAMES)}'
+        )
+    if importlib.util.find_spec(name) is None:
+        raise ConfigError(
+            "STACKKIT_FRAMEWORK",
+            None,
+            f"{name} is not installed in this Python environment ({sys.prefix}); expected the environment "
+            f"`STACKKIT_FRAMEWORK={name} ./project.sh synth` installs",
+        )
+    return name
