@@ -104,6 +104,7 @@ _SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _BUCKET = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_AWS_PROVIDER_VERSION = re.compile(r"^6\.\d+\.\d+$")
 _TERRAFORM_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-(?:alpha|beta|rc)\d*)?$")
 _IMAGE_WITH_TAG = re.compile(
     r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
@@ -196,6 +197,8 @@ class AtlantisConfig:
     cpu_architecture: str = ""
     github_app_id: str = ""
     extra_tags: Mapping[str, str] = field(default_factory=dict)
+    # Framework (see README "Moving to CDK Terrain"): "" keeps the provider version the AWS bindings were made for.
+    aws_provider_version: str = ""
 
     @property
     def has_certificate(self) -> bool:
@@ -435,6 +438,13 @@ def validate(config: AtlantisConfig) -> None:
         f'is empty; expected at least one pattern such as "github.com/{c.org_name}/*"',
     )
     _each(c, "repo_allowlist", lambda p: bool(_REPO_PATTERN.match(p)), "a pattern such as github.com/org/*")
+    _check(
+        not c.aws_provider_version or bool(_AWS_PROVIDER_VERSION.match(c.aws_provider_version)),
+        c,
+        "aws_provider_version",
+        f'"{c.aws_provider_version}" is not a hashicorp/aws 6.x version; expected 6.MINOR.PATCH such as 6.25.0 '
+        "(both frameworks' bindings are made for 6.x), or leave it unset",
+    )
     _check(
         bool(_TERRAFORM_VERSION.match(c.terraform_version)),
         c,

@@ -128,6 +128,9 @@ def test_the_outputs_really_come_from_two_frameworks(outputs: dict[str, Outputs]
     assert cdktn_aws["version"].startswith("6.") and cdktn_aws["version"] != cdktf_aws["version"]
     assert provider_address(cdktf_aws["source"]) == provider_address(cdktn_aws["source"])
     assert provider_address(cdktn_aws["source"]) == "registry.terraform.io/hashicorp/aws"
+    # aws_provider_version pins the provider on CDK Terrain too (the prod_minimal_keys scenario sets 6.30.0).
+    pinned = stacks_of(outputs["cdktn"].scenarios)["aws-keys-stack"]["terraform"]["required_providers"]["aws"]
+    assert pinned["version"] == "6.30.0"
     # Logical ids (the resource addresses terraform keeps state under) are the same set in both.
     for stack_name, stack in stacks_of(outputs["cdktf"].scenarios).items():
         other = stacks_of(outputs["cdktn"].scenarios)[stack_name]

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import FRAMEWORK_NAMES, ConfigError, framework_name
+from stacks.config import FRAMEWORK_NAMES, ConfigError, framework_name, load_config
 from stacks.machinery.jsii_cache import Assembly
 from stacks.machinery.selection import FRAMEWORK, FRAMEWORKS
-from tests.conftest import REPO
+from tests.conftest import CONFIG_DIR, REPO, render_tfvars
 from tools.framework_parity import compare_outputs, main, pointer, provider_address
 
 CDKTN_DIR = REPO / "frameworks" / "cdktn"
@@ -85,6 +85,32 @@ def test_project_sh_rejects_an_unknown_framework_before_installing_anything() ->
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "error: STACKKIT_FRAMEWORK=cdk8s is not a framework; expected cdktf or cdktn"
+
+
+# --- aws_provider_version ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.synth
+def test_aws_provider_version_replaces_the_bindings_provider_version(synthesized: dict[str, dict]) -> None:
+    def required(scenario: str) -> dict:
+        return synthesized[scenario]["terraform"]["required_providers"]["aws"]
+
+    bindings_version = required("prod")["version"]  # unset: the bindings' own (6.25.0 on cdktf, 6.69.1 on CDK Terrain)
+    assert bindings_version.startswith("6.") and bindings_version != "6.30.0"
+    assert required("prod_minimal_keys")["version"] == "6.30.0"  # the scenario pins it
+    assert required("prod_minimal_keys")["source"] == required("prod")["source"]
+
+
+@pytest.mark.parametrize("value", ["5.100.0", "~> 6.25", "6.25", "latest"])
+def test_aws_provider_version_must_be_an_exact_6x_version(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "prod.tfvars"
+    path.write_text(render_tfvars(CONFIG_DIR / "prod.tfvars", {"aws_provider_version": f'"{value}"'}))
+    with pytest.raises(ConfigError) as error:
+        load_config(path, environ={})
+    assert str(error.value) == (
+        f'{path}: aws_provider_version: "{value}" is not a hashicorp/aws 6.x version; expected 6.MINOR.PATCH such as '
+        "6.25.0 (both frameworks' bindings are made for 6.x), or leave it unset"
+    )
 
 
 # --- the table of package names ---------------------------------------------------------------------------------
@@ -272,8 +298,15 @@ def run_probe(index: Path, lazy: bool) -> dict:
     node = shutil.which("node")
     assert node, "node is needed (jsii runs on it)"
     options = ["--require", str(LAZY_INDEX)] if lazy else []
+    # Not the NODE_OPTIONS that stacks/machinery/framework.py sets in this process when a synth test ran before.
+    environment = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
     result = subprocess.run(
-        [node, *options, "-e", PROBE, str(index)], capture_output=True, text=True, timeout=60, check=True
+        [node, *options, "-e", PROBE, str(index)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return json.loads(result.stdout)
 

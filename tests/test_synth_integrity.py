@@ -147,7 +147,9 @@ def test_cdktf_cli_synth_produces_the_same_stacks(tmp_path: Path) -> None:
     assert cli.exists(), f"run ./project.sh test (npm ci installs the {FRAMEWORK.cli} CLI)"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "STACKKIT_", "CDKTF_"))}
     environment.update(CHECKPOINT_DISABLE="1", CI="1", PIPENV_VERBOSITY="-1", PIPENV_VENV_IN_PROJECT="1")
-    environment.update(PIPENV_PIPFILE=str(REPO / FRAMEWORK.pipfile))
+    # The framework's node_modules/.bin first: cdktn-cli needs Node >= 22.19, which frameworks/cdktn installs there.
+    bin_dir = REPO / FRAMEWORK.node_project / "node_modules" / ".bin"
+    environment.update(PIPENV_PIPFILE=str(REPO / FRAMEWORK.pipfile), PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     outdir = tmp_path / "cli.out"
     result = subprocess.run(
         [str(cli), "synth", "--output", str(outdir)],
