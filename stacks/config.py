@@ -775,7 +775,7 @@ def discover_environments(config_dir: Path) -> list[str]:
 def load_all(config_dir: Path, environ: Mapping[str, str] | None = None) -> list[AtlantisConfig]:
     """Load the environments to synthesize: all config/*.tfvars, or those named in STACKKIT_ENVIRONMENTS."""
     environ = os.environ if environ is None else environ
-    framework_name(environ)  # a mistyped framework is reported here, before jsii starts
+    framework_installed_here(environ)  # a mistyped or missing framework is reported here, before jsii starts
     selected = [name.strip() for name in environ.get("STACKKIT_ENVIRONMENTS", "").split(",") if name.strip()]
     available = discover_environments(config_dir)
     for name in selected:
@@ -847,6 +847,12 @@ def framework_name(environ: Mapping[str, str] | None = None) -> str:
         raise ConfigError(
             "STACKKIT_FRAMEWORK", None, f'"{name}" is not a framework; expected one of: {", ".join(FRAMEWORK_NAMES)}'
         )
+    return name
+
+
+def framework_installed_here(environ: Mapping[str, str] | None = None) -> str:
+    """framework_name(), checked to be importable in this Python environment (main.py is about to synthesize)."""
+    name = framework_name(environ)
     if importlib.util.find_spec(name) is None:
         raise ConfigError(
             "STACKKIT_FRAMEWORK",

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import FRAMEWORK_NAMES, ConfigError, framework_name, load_config
+from stacks.config import FRAMEWORK_NAMES, ConfigError, framework_installed_here, framework_name, load_config
 from stacks.machinery.jsii_cache import Assembly
-from stacks.machinery.selection import FRAMEWORK, FRAMEWORKS
+from stacks.machinery.selection import FRAMEWORK, FRAMEWORKS, python_for
 from tests.conftest import CONFIG_DIR, REPO, render_tfvars
 from tools.framework_parity import compare_outputs, main, pointer, provider_address
 
@@ -59,10 +59,19 @@ def test_unknown_framework_is_one_clear_line() -> None:
 
 def test_framework_missing_from_this_venv_is_one_clear_line() -> None:
     [absent] = [name for name in FRAMEWORK_NAMES if not installed(name)]  # each venv holds one framework
+    assert framework_name({"STACKKIT_FRAMEWORK": absent}) == absent  # a valid name (the deploy tool may run it)
     with pytest.raises(ConfigError) as error:
-        framework_name({"STACKKIT_FRAMEWORK": absent})
+        framework_installed_here({"STACKKIT_FRAMEWORK": absent})
     assert str(error.value).startswith(f"STACKKIT_FRAMEWORK: {absent} is not installed in this Python environment")
     assert f"STACKKIT_FRAMEWORK={absent} ./project.sh synth" in str(error.value)
+
+
+def test_main_runs_in_the_venv_of_the_selected_framework() -> None:
+    """What the deploy tool runs main.py with: this interpreter for its own framework, else the other's venv."""
+    [absent] = [name for name in FRAMEWORK_NAMES if not installed(name)]
+    other_venv = REPO / Path(FRAMEWORKS[absent].pipfile).parent / ".venv" / "bin" / "python"
+    assert python_for({}) == python_for({"STACKKIT_FRAMEWORK": FRAMEWORK.name}) == sys.executable
+    assert python_for({"STACKKIT_FRAMEWORK": absent}) == (str(other_venv) if other_venv.exists() else sys.executable)
 
 
 def test_main_rejects_an_unknown_framework_before_jsii_starts(tmp_path: Path) -> None:

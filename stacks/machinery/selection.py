@@ -9,9 +9,13 @@ nothing in ``stacks/`` outside this subpackage knows which one is in use. This m
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from stacks.config import framework_name
+from stacks.config import PROJECT_ROOT, framework_name
 
 
 @dataclass(frozen=True)
@@ -49,4 +53,19 @@ FRAMEWORKS = {
     ),
 }
 
-FRAMEWORK = FRAMEWORKS[framework_name()]
+
+def __getattr__(name: str) -> Framework:
+    """``FRAMEWORK``: the row STACKKIT_FRAMEWORK selects, read on use, so importing this module never raises."""
+    if name == "FRAMEWORK":
+        return FRAMEWORKS[framework_name()]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def python_for(environ: Mapping[str, str]) -> str:
+    """The interpreter to run main.py with for the framework ``environ`` selects: this one if it has the framework,
+    else that framework's venv as ./project.sh installs it (main.py then reports anything still missing)."""
+    name = framework_name(environ)
+    if importlib.util.find_spec(name) is not None:
+        return sys.executable
+    python = PROJECT_ROOT / Path(FRAMEWORKS[name].pipfile).parent / ".venv" / "bin" / "python"
+    return str(python) if python.exists() else sys.executable
