@@ -8,12 +8,14 @@ The synthesizing comparison of both frameworks is tests/test_cdktn_parity.py (in
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -195,8 +197,8 @@ def write_output(root: Path, framework_version: str, cdk_tf: dict, extra: dict[s
 
 
 def test_parity_allows_framework_metadata_and_the_provider_requirement(tmp_path: Path) -> None:
-    cdktf = write_output(tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"assets/x.zip": b"zip"})
-    cdktn = write_output(tmp_path / "b", "0.24.0", stack("0.24.0", "hashicorp/aws", "6.69.1"), {"assets/x.zip": b"zip"})
+    cdktf = write_output(tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"assets/x.bin": b"zip"})
+    cdktn = write_output(tmp_path / "b", "0.24.0", stack("0.24.0", "hashicorp/aws", "6.69.1"), {"assets/x.bin": b"zip"})
     assert compare_outputs(cdktf, cdktn) == []
 
 
@@ -220,14 +222,39 @@ def test_parity_names_the_json_pointer_of_any_other_difference(tmp_path: Path, c
 
 
 def test_parity_refuses_another_provider_source_files_and_bytes(tmp_path: Path) -> None:
-    cdktf = write_output(tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"assets/x.zip": b"zip"})
+    cdktf = write_output(tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"assets/x.bin": b"zip"})
     cdktn = write_output(
-        tmp_path / "b", "0.24.0", stack("0.24.0", "acme/aws", "6.69.1"), {"assets/x.zip": b"zap", "extra.txt": b""}
+        tmp_path / "b", "0.24.0", stack("0.24.0", "acme/aws", "6.69.1"), {"assets/x.bin": b"zap", "extra.txt": b""}
     )
     assert compare_outputs(cdktf, cdktn) == [
         "extra.txt: only in the CDK Terrain output",
-        "assets/x.zip: the files differ byte for byte",
+        "assets/x.bin: the files differ byte for byte",
         'stacks/prod/cdk.tf.json: /terraform/required_providers/aws/source: cdktf "aws" != CDK Terrain "acme/aws"',
+    ]
+
+
+def zipped(members: dict[str, bytes], date: tuple[int, int, int, int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=date), content)
+    return buffer.getvalue()
+
+
+def test_parity_compares_archives_by_their_files_not_their_timestamps(tmp_path: Path) -> None:
+    same = {"handler.py": b"print(1)\n", "lib/x.py": b""}
+    cdktf = write_output(
+        tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"a.zip": zipped(same, (2026, 1, 1, 0, 0, 0))}
+    )
+    later = (2026, 12, 3, 21, 0, 0)
+    cdktn = write_output(tmp_path / "b", "0.24.0", stack("0.24.0", "aws", "6.69.1"), {"a.zip": zipped(same, later)})
+    assert (cdktf / "a.zip").read_bytes() != (cdktn / "a.zip").read_bytes()
+    assert compare_outputs(cdktf, cdktn) == []
+    (cdktn / "a.zip").write_bytes(zipped({"handler.py": b"print(2)\n", "extra.py": b""}, later))
+    assert compare_outputs(cdktf, cdktn) == [
+        "a.zip: lib/x.py: only in the cdktf archive",
+        "a.zip: extra.py: only in the CDK Terrain archive",
+        "a.zip: handler.py: the archived files differ",
     ]
 
 

@@ -8,14 +8,16 @@ They may differ only in
 - the provider requirement: ``terraform.required_providers.<name>.version`` (cdktf's bindings pin hashicorp/aws
   6.25.0, CDK Terrain's a later 6.x) and its ``source`` spelling, as long as both spell the same provider address
   (cdktf writes ``aws``, CDK Terrain ``hashicorp/aws``: both mean registry.terraform.io/hashicorp/aws).
-Every other difference is reported as ``<file>: <JSON pointer>: <what differs>``; files other than JSON must be
-byte-identical. Prints one line per difference and exits 1 if there is any, 0 if none.
+Every other difference is reported as ``<file>: <JSON pointer>: <what differs>``. Zip archives (Lambda assets,
+zipped at synth time) must hold the same files with the same bytes; any other file must be byte-identical. Prints one line per difference and exits 1 if there is any, 0 if none.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,9 @@ def compare_outputs(cdktf_out: Path, cdktn_out: Path) -> list[str]:
     problems += [f"{name}: only in the CDK Terrain output" for name in sorted(right_files - left_files)]
     for name in sorted(left_files & right_files):
         left_bytes, right_bytes = (cdktf_out / name).read_bytes(), (cdktn_out / name).read_bytes()
+        if name.endswith(".zip"):
+            problems += [f"{name}: {problem}" for problem in zip_differences(left_bytes, right_bytes)]
+            continue
         if not name.endswith(".json"):
             if left_bytes != right_bytes:
                 problems.append(f"{name}: the files differ byte for byte")
@@ -91,6 +96,27 @@ def compare_outputs(cdktf_out: Path, cdktn_out: Path) -> list[str]:
         for path, description in json_differences(left, right):
             if not is_allowed(name, path, _at(left, path), _at(right, path)):
                 problems.append(f"{name}: {pointer(path) or '/'}: {description}")
+    return problems
+
+
+def zip_differences(left: bytes, right: bytes) -> list[str]:
+    """Lambda asset archives are zipped at synth time, so their timestamps differ between any two synths; the
+    member names and contents must not (the asset's folder name is already a hash of its source)."""
+
+    def members(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+
+    left_members, right_members = members(left), members(right)
+    problems = [f"{member}: only in the cdktf archive" for member in sorted(left_members.keys() - right_members.keys())]
+    problems += [
+        f"{member}: only in the CDK Terrain archive" for member in sorted(right_members.keys() - left_members.keys())
+    ]
+    problems += [
+        f"{member}: the archived files differ"
+        for member in sorted(left_members.keys() & right_members.keys())
+        if left_members[member] != right_members[member]
+    ]
     return problems
 
 
