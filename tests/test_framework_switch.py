@@ -243,8 +243,12 @@ def zipped(members: dict[str, bytes], date: tuple[int, int, int, int, int, int])
 
 def test_parity_compares_archives_by_their_files_not_their_timestamps(tmp_path: Path) -> None:
     same = {"handler.py": b"print(1)\n", "lib/x.py": b""}
+    with_folder = {"lib/": b"", **same}  # cdktf adds an entry per folder, CDK Terrain does not
     cdktf = write_output(
-        tmp_path / "a", "0.21.0", stack("0.21.0", "aws", "6.25.0"), {"a.zip": zipped(same, (2026, 1, 1, 0, 0, 0))}
+        tmp_path / "a",
+        "0.21.0",
+        stack("0.21.0", "aws", "6.25.0"),
+        {"a.zip": zipped(with_folder, (2026, 1, 1, 0, 0, 0))},
     )
     later = (2026, 12, 3, 21, 0, 0)
     cdktn = write_output(tmp_path / "b", "0.24.0", stack("0.24.0", "aws", "6.69.1"), {"a.zip": zipped(same, later)})
