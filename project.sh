@@ -7,6 +7,7 @@
 #   ./project.sh test-integration   the slower tier: real terraform + AWS provider against moto, fresh-clone installs
 #   ./project.sh lint      ruff + mypy
 #   ./project.sh install   runtime dependencies only (./quick-deploy.sh runs this; it does nothing when up to date)
+#   STACKKIT_FRAMEWORK=cdktn ./project.sh ...   the same jobs on CDK Terrain instead of cdktf (README "Moving to CDK Terrain")
 #
 # Everything is installed inside this folder, never with --user, --break-system-packages or sudo, so a
 # distribution's "externally managed" Python (PEP 668) is fine: pipenv goes into .venv-pipenv/, the packages of
@@ -76,23 +77,25 @@ pipenv() {
   .venv-pipenv/bin/pipenv "$@"
 }
 
-ensure_pipenv() {
+ensure_pipenv() {  # $1: the project venv to prepare (default .venv)
+  local venv=${1:-.venv}
   if [ ! -x .venv-pipenv/bin/pipenv ] || ! .venv-pipenv/bin/pip freeze 2>/dev/null | grep -qxF -f tools/pipenv-requirements.txt; then
     make_venv .venv-pipenv
     step "installing pipenv into .venv-pipenv" .venv-pipenv/bin/python -m pip install -r tools/pipenv-requirements.txt
   fi
-  make_venv .venv
-  [ -e .venv/bin/pipenv ] || ln -s ../../.venv-pipenv/bin/pipenv .venv/bin/pipenv
+  make_venv "$venv"
+  [ -e "$venv/bin/pipenv" ] || ln -s "$PWD/.venv-pipenv/bin/pipenv" "$venv/bin/pipenv"
 }
 
 # pipenv sync takes seconds even when nothing changed: remember which lock (by checksum) was synced how.
-install_python() {  # $1: "--dev" for test tooling, empty for runtime only
-  local sync=(pipenv sync ${1:-}) synced
-  synced="$(cksum <Pipfile.lock) ${sync[*]}"
-  if ! grep -qxF "$synced" .venv/.synced 2>/dev/null; then
-    ensure_pipenv
-    step "installing the ${1:+dev and }runtime packages of Pipfile.lock into .venv" "${sync[@]}"
-    echo "$synced" >>.venv/.synced
+install_python() {  # $1: "--dev" for test tooling, empty for runtime only; the lock of PIPENV_PIPFILE (default ./Pipfile)
+  local pipfile=${PIPENV_PIPFILE:-$PWD/Pipfile} venv sync=(pipenv sync ${1:-}) synced
+  venv=$(dirname "$pipfile")/.venv  # PIPENV_VENV_IN_PROJECT: beside the Pipfile
+  synced="$(cksum <"$pipfile.lock") ${sync[*]}"
+  if ! grep -qxF "$synced" "$venv/.synced" 2>/dev/null; then
+    ensure_pipenv "$venv"
+    step "installing the ${1:+dev and }runtime packages of ${pipfile#"$PWD"/}.lock into ${venv#"$PWD"/}" "${sync[@]}"
+    echo "$synced" >>"$venv/.synced"
   fi
 }
 
@@ -110,6 +113,28 @@ install_checkov() {
     step "installing checkov into .venv-checkov" .venv-checkov/bin/python -m pip install -r tools/checkov-requirements.txt
   fi
 }
+
+# --- CDK Terrain (STACKKIT_FRAMEWORK=cdktn) ------------------------------------------------------------------------
+# Its Pipfile and package.json are in frameworks/cdktn/ (pipenv puts their venv in frameworks/cdktn/.venv, npm the
+# cdktn CLI in frameworks/cdktn/node_modules). With PIPENV_PIPFILE pointing there, every job below installs and runs
+# on CDK Terrain. `test-integration` installs both frameworks' runtime to compare their output (tests/test_cdktn_parity.py).
+CDKTN_PIPFILE="$PWD/frameworks/cdktn/Pipfile"
+install_cdktn_cli() {
+  if [ ! -x frameworks/cdktn/node_modules/.bin/cdktn ]; then
+    command -v npm >/dev/null 2>&1 || fail "npm not found: install npm (Debian/Ubuntu: sudo apt install npm)"
+    step "installing cdktn-cli from frameworks/cdktn/package-lock.json" npm ci --prefix frameworks/cdktn --no-audit --no-fund
+  fi
+}
+install_both_frameworks() {  # the runtime of the framework not selected, beside the selected one's dev install
+  PIPENV_PIPFILE="$PWD/Pipfile" install_python ""
+  PIPENV_PIPFILE="$CDKTN_PIPFILE" install_python ""
+}
+case "${STACKKIT_FRAMEWORK:-cdktf}" in
+  cdktf) ;;
+  cdktn) export PIPENV_PIPFILE="$CDKTN_PIPFILE"; [ "${1:-}" = lint ] || install_cdktn_cli ;;
+  *) printf 'error: STACKKIT_FRAMEWORK=%s is not a framework; expected cdktf or cdktn\n' "$STACKKIT_FRAMEWORK" >&2; exit 2 ;;
+esac
+# -----------------------------------------------------------------------------------------------------------------
 
 case "${1:-}" in
   install)
@@ -136,9 +161,10 @@ case "${1:-}" in
     check_node
     install_python --dev
     install_node
-    say "running the integration tier (markers: terraform, fresh_clone)"
+    install_both_frameworks
+    say "running the integration tier (markers: terraform, fresh_clone, cdktn)"
     status=0
-    pipenv run pytest -m "terraform or fresh_clone" || status=$?
+    pipenv run pytest -m "terraform or fresh_clone or cdktn" || status=$?
     [ "$status" -eq 5 ] && { say "the integration tier collected no test"; status=0; }
     exit "$status"
     ;;
@@ -149,7 +175,7 @@ case "${1:-}" in
     pipenv run mypy stacks lambda deploy main.py
     ;;
   *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
     ;;
 esac

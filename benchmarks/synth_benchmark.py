@@ -1,6 +1,13 @@
-"""Synthesis speed and memory: this app's ``python main.py`` against a naive one-resource cdktf app.
+"""Synthesis speed and memory: this app's ``python main.py`` against a naive one-resource app, on cdktf and on CDK
+Terrain side by side.
 
     pipenv run python benchmarks/synth_benchmark.py [--runs N] [--cold-runs N] [--skip-tests] [--skip-full-import]
+                                                    [--frameworks cdktf,cdktn]
+
+Each framework runs in its own venv: the one running this script, and the other one's if ./project.sh installed it
+(.venv for cdktf, frameworks/cdktn/.venv for CDK Terrain, see README "Moving to CDK Terrain"); a framework whose venv
+is missing is reported and left out. Its naive app is benchmarks/hello_world/main.py (cdktf) or
+benchmarks/hello_world_cdktn/main.py. The goals are checked for each framework against its own naive app.
 
 Every synth runs in its own subprocess (its own process group) into a fresh temporary output folder, so
 ``cdktf.out/`` is never touched. The apps take turns round by round, so background load hits them alike.
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import importlib.util
 import os
 import platform
 import shutil
@@ -44,6 +52,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HELLO_WORLD = REPO / "benchmarks" / "hello_world" / "main.py"
+HELLO_WORLDS = {"cdktf": HELLO_WORLD, "cdktn": REPO / "benchmarks" / "hello_world_cdktn" / "main.py"}
+VENV_PYTHONS = {
+    "cdktf": REPO / ".venv" / "bin" / "python",
+    "cdktn": REPO / "frameworks" / "cdktn" / ".venv" / "bin" / "python",
+}
 
 RATIO_GOAL = 0.3
 PEAK_GOAL_MIB = 700
@@ -56,6 +69,7 @@ KIB_PER_MIB = 1024
 MB_PER_MIB = 1.048576
 
 COLD, WARM, NO_CACHE = "cold", "warm", "no-cache"
+LABEL_WIDTH = 48
 
 # Variables that would change what the apps synthesize, or how; every run starts without them.
 AMBIENT_PREFIXES = ("STACKKIT_", "CDKTF_", "TF_STACK_", "JSII_RUNTIME_PACKAGE_CACHE", "PYTHONPYCACHEPREFIX")
@@ -67,6 +81,7 @@ class App:
     label: str
     script: Path
     env: dict[str, str] = field(default_factory=dict)
+    python: str = sys.executable  # the venv of the app's framework
 
 
 @dataclass(frozen=True)
@@ -147,7 +162,7 @@ def run_measured(app: App, env: dict[str, str], scratch: Path) -> Run:
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, str(app.script)],
+            [app.python, str(app.script)],
             cwd=REPO,
             env={**env, **app.env, "STACKKIT_OUTDIR": str(outdir)},
             stdout=subprocess.DEVNULL,
@@ -227,7 +242,7 @@ def measure(apps: list[App], runs: int, cold_runs: int, scratch: Path) -> list[A
 def record(result: AppResult, kind: str, run: Run) -> None:
     result.runs[kind].append(run)
     print(
-        f"  {kind:<9} {result.app.label:<40} {run.seconds:6.2f} s  tree RSS {run.tree_rss_kib / KIB_PER_MIB:5.0f} MiB",
+        f"  {kind:<9} {result.app.label:<{LABEL_WIDTH}} {run.seconds:6.2f} s  tree RSS {run.tree_rss_kib / KIB_PER_MIB:5.0f} MiB",
         file=sys.stderr,
         flush=True,
     )
@@ -275,14 +290,30 @@ def installed_version(distribution: str) -> str:
         return "not installed"
 
 
-def machine_lines() -> list[str]:
+def framework_python(name: str) -> str | None:
+    """The interpreter of a framework's venv: this one if it has the framework, else the venv ./project.sh makes."""
+    if importlib.util.find_spec(name) is not None:
+        return sys.executable
+    python = VENV_PYTHONS[name]
+    return str(python) if python.exists() else None
+
+
+def framework_versions(name: str, python: str) -> str:
+    """ "cdktf 0.21.0, cdktf-cdktf-provider-aws 21.22.1, jsii 1.142.0", read in the framework's own venv."""
+    distributions = (name, {"cdktf": "cdktf-cdktf-provider-aws", "cdktn": "cdktn-provider-aws"}[name], "jsii")
+    probe = "import sys\nfrom importlib.metadata import version\nprint(', '.join(f'{d} {version(d)}' for d in sys.argv[1:]))"
+    completed = subprocess.run([python, "-c", probe, *distributions], capture_output=True, text=True, check=False)
+    return completed.stdout.strip() or f"{name}: versions unknown ({completed.stderr.strip()[-200:]})"
+
+
+def machine_lines(pythons: dict[str, str]) -> list[str]:
     cpu = next(
         (line.split(":", 1)[1].strip() for line in read_lines("/proc/cpuinfo") if line.startswith("model name")),
         platform.processor() or "unknown CPU",
     )
     memory_kib = next((int(line.split()[1]) for line in read_lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
     node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
-    versions = ", ".join(f"{name} {installed_version(name)}" for name in ("cdktf", "cdktf-cdktf-provider-aws", "jsii"))
+    versions = "; ".join(framework_versions(name, python) for name, python in pythons.items())
     return [
         f"date:     {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"machine:  nproc {len(os.sched_getaffinity(0))}, {cpu}, {memory_kib / KIB_PER_MIB / 1024:.1f} GiB RAM, "
@@ -307,33 +338,34 @@ TABLE_COLUMNS = (
 def print_table(results: list[AppResult], runs: int, cold_runs: int) -> None:
     widths = [max(len(title), 7) for title, _ in TABLE_COLUMNS]
     print(
-        f"{'app':<40} " + " ".join(f"{title:>{width}}" for (title, _), width in zip(TABLE_COLUMNS, widths, strict=True))
+        f"{'app':<{LABEL_WIDTH}} "
+        + " ".join(f"{title:>{width}}" for (title, _), width in zip(TABLE_COLUMNS, widths, strict=True))
     )
     for result in results:
         cells = [
             f"{value(result):{width}.{2 if title.endswith(' s') else 0}f}"
             for (title, value), width in zip(TABLE_COLUMNS, widths, strict=True)
         ]
-        print(f"{result.app.label:<40} " + " ".join(cells))
+        print(f"{result.app.label:<{LABEL_WIDTH}} " + " ".join(cells))
     print(
         f"s: wall seconds, median of {cold_runs} cold / {runs} warm / 1 no-cache run (JSII_RUNTIME_PACKAGE_CACHE=disabled)"
     )
     print("RSS, PSS: peak process-tree sums, largest: peak of one process, all in MiB and the highest run")
 
 
-def goal_checks(ours: AppResult, naive: AppResult) -> list[tuple[bool, str]]:
+def goal_checks(ours: AppResult, naive: AppResult, framework: str = "cdktf") -> list[tuple[bool, str]]:
     warm_ratio = ours.seconds(WARM) / naive.seconds(WARM)
     cold_ratio = ours.seconds(COLD) / naive.seconds(COLD)
     checks = [
-        (warm_ratio <= RATIO_GOAL, f"time ours/naive, warm: {warm_ratio:.3f} (goal <= {RATIO_GOAL})"),
-        (cold_ratio <= RATIO_GOAL, f"time ours/naive, cold: {cold_ratio:.3f} (goal <= {RATIO_GOAL})"),
+        (warm_ratio <= RATIO_GOAL, f"{framework}: time ours/naive, warm: {warm_ratio:.3f} (goal <= {RATIO_GOAL})"),
+        (cold_ratio <= RATIO_GOAL, f"{framework}: time ours/naive, cold: {cold_ratio:.3f} (goal <= {RATIO_GOAL})"),
     ]
     for kind in (WARM, COLD):
         rss = ours.tree_rss_mib(kind)
         checks.append(
             (
                 rss <= PEAK_GOAL_MIB,
-                f"peak memory ours, {kind}: {rss:.0f} MiB ({rss * MB_PER_MIB:.0f} MB) process-tree RSS "
+                f"{framework}: peak memory ours, {kind}: {rss:.0f} MiB ({rss * MB_PER_MIB:.0f} MB) process-tree RSS "
                 f"(goal <= {PEAK_GOAL_MIB} MiB); PSS {ours.tree_pss_mib(kind):.0f} MiB, "
                 f"largest process {ours.largest_process_mib(kind):.0f} MiB",
             )
@@ -347,7 +379,7 @@ def print_check(passed: bool, text: str) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Time and measure synthesis of this app against a naive cdktf app.")
+    parser = argparse.ArgumentParser(description="Time and measure synthesis of this app against a naive app.")
     parser.add_argument("--runs", type=int, default=3, help="warm runs per app, the median is reported (default 3)")
     parser.add_argument(
         "--cold-runs", type=int, default=1, help="cold runs per app, the median is reported (default 1)"
@@ -356,30 +388,74 @@ def main() -> int:
     parser.add_argument(
         "--skip-full-import", action="store_true", help="leave out this app with STACKKIT_PROVIDER_IMPORT=full"
     )
+    parser.add_argument(
+        "--frameworks", default="cdktf,cdktn", help="comma-separated, of cdktf and cdktn (default: both, side by side)"
+    )
     args = parser.parse_args()
     if args.runs < 1 or args.cold_runs < 1:
         parser.error("--runs and --cold-runs must be at least 1")
+    requested = [name.strip() for name in args.frameworks.split(",") if name.strip()]
+    if not requested or any(name not in HELLO_WORLDS for name in requested):
+        parser.error("--frameworks takes cdktf, cdktn or both (cdktf,cdktn)")
 
-    ours = App("stackkit: python main.py", REPO / "main.py")
-    full = App("stackkit, STACKKIT_PROVIDER_IMPORT=full", REPO / "main.py", {"STACKKIT_PROVIDER_IMPORT": "full"})
-    naive = App("naive hello world (one S3 bucket)", HELLO_WORLD)
-    apps = [ours, naive] if args.skip_full_import else [ours, full, naive]
+    pythons: dict[str, str] = {}
+    for name in requested:
+        python = framework_python(name)
+        if python is None:
+            print(f"note: {name} left out: no venv with it (STACKKIT_FRAMEWORK={name} ./project.sh synth installs it)")
+        else:
+            pythons[name] = python
+    if not pythons:
+        print("error: none of the requested frameworks is installed", file=sys.stderr)
+        return 2
+    groups: dict[str, list[App]] = {}
+    for name, python in pythons.items():
+        framework = {"STACKKIT_FRAMEWORK": name}
+        groups[name] = [
+            App(f"{name}: stackkit python main.py", REPO / "main.py", framework, python),
+            App(
+                f"{name}: stackkit, STACKKIT_PROVIDER_IMPORT=full",
+                REPO / "main.py",
+                {**framework, "STACKKIT_PROVIDER_IMPORT": "full"},
+                python,
+            ),
+            App(f"{name}: naive hello world (one S3 bucket)", HELLO_WORLDS[name], {}, python),
+        ]
+        if args.skip_full_import:
+            del groups[name][1]
 
-    print("\n".join(machine_lines()))
+    print("\n".join(machine_lines(pythons)))
     print(f"command:  pipenv run python benchmarks/synth_benchmark.py {' '.join(sys.argv[1:])}".rstrip(), flush=True)
     with tempfile.TemporaryDirectory(prefix="synth-bench-") as scratch:
         try:
-            results = measure(apps, args.runs, args.cold_runs, Path(scratch))
+            results = measure(
+                [app for apps in groups.values() for app in apps], args.runs, args.cold_runs, Path(scratch)
+            )
         except SynthError as failure:
             print(f"error: {failure}", file=sys.stderr)
             return 2
-        fast_matches_full = None if args.skip_full_import else same_tree(*(r.runs[WARM][0].outdir for r in results[:2]))
+        by_label = {result.app.label: result for result in results}
+        fast_matches_full = {
+            name: None
+            if args.skip_full_import
+            else same_tree(*(by_label[app.label].runs[WARM][0].outdir for app in apps[:2]))
+            for name, apps in groups.items()
+        }
     print()
     print_table(results, args.runs, args.cold_runs)
     print()
-    passed = [print_check(ok, text) for ok, text in goal_checks(results[0], results[-1])]
-    if fast_matches_full is not None:
-        passed.append(print_check(fast_matches_full, "output of the fast import byte-identical to the full import"))
+    passed = []
+    for name, apps in groups.items():
+        passed += [
+            print_check(ok, text) for ok, text in goal_checks(by_label[apps[0].label], by_label[apps[-1].label], name)
+        ]
+        if fast_matches_full[name] is not None:
+            passed.append(
+                print_check(
+                    bool(fast_matches_full[name]),
+                    f"{name}: output of the fast import byte-identical to the full import",
+                )
+            )
     if not args.skip_tests:
         command, seconds, summary = time_test_suite()
         suite_ok = seconds <= SUITE_GOAL_SECONDS and "exit" not in summary

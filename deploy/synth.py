@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from deploy.console import Console
 from deploy.errors import DeployError
-from stacks.config import PROJECT_ROOT, AtlantisConfig
+from stacks.config import PROJECT_ROOT, AtlantisConfig, ConfigError
+from stacks.machinery.selection import python_for
 
 SYNTH_TIMEOUT_SECONDS = 900
 
@@ -31,9 +31,13 @@ def synthesize(
     }
     child_env.pop("CDKTF_OUTDIR", None)  # set, it would make main.py leave the output folder to the cdktf CLI
     console.note(f"$ STACKKIT_ENVIRONMENTS={config.environment} python main.py")
+    try:  # in the venv of the framework STACKKIT_FRAMEWORK selects (README "Moving to CDK Terrain")
+        python = python_for(child_env)
+    except ConfigError as error:
+        raise DeployError(str(error), "set STACKKIT_FRAMEWORK to cdktf or cdktn") from None
     try:
         result = subprocess.run(
-            [sys.executable, str(PROJECT_ROOT / "main.py")],
+            [python, str(PROJECT_ROOT / "main.py")],
             cwd=PROJECT_ROOT,
             env=child_env,
             capture_output=True,

@@ -10,7 +10,7 @@ from stacks.atlantis_stack import AtlantisStack
 from stacks.backend import StateBackendStack, bootstrap_stack_name
 from stacks.config import AtlantisConfig
 from stacks.lambda_layer import LayerBuildError
-from stacks.machinery.framework import App, Aspects
+from stacks.machinery.framework import App, Aspects, TerraformStack
 from stacks.tagging import TagPolicyCheck, stackkit_tags
 
 
@@ -28,13 +28,22 @@ def build_app(configs: list[AtlantisConfig], outdir: str | None) -> tuple[App, l
         stack = AtlantisStack(app, config)
         checks.append(_check_tags(stack, config))
         names.append(stack.node.id)
+        _pin_aws_provider(stack, config)
         if not config.existing_state_bucket:
             bootstraps.setdefault(bootstrap_stack_name(config), config)
     for config in bootstraps.values():
         bootstrap = StateBackendStack(app, config)
         checks.append(_check_tags(bootstrap, config))
+        _pin_aws_provider(bootstrap, config)
         names.append(bootstrap.node.id)
     return app, checks, names
+
+
+def _pin_aws_provider(stack: TerraformStack, config: AtlantisConfig) -> None:
+    """aws_provider_version replaces the exact version the provider bindings require (6.25.0 for cdktf's last
+    bindings, a later 6.x for CDK Terrain's), e.g. to move between the frameworks without a provider upgrade."""
+    if config.aws_provider_version:
+        stack.add_override("terraform.required_providers.aws.version", config.aws_provider_version)
 
 
 def _check_tags(stack: object, config: AtlantisConfig) -> TagPolicyCheck:

@@ -6,9 +6,11 @@ before the slow provider import, and the deploy tooling can share the same rules
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -109,6 +111,7 @@ _SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _BUCKET = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)(?!.*--ol-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_AWS_PROVIDER_VERSION = re.compile(r"^6\.\d+\.\d+$")
 _TERRAFORM_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-(?:alpha|beta|rc)\d*)?$")
 _IMAGE_WITH_TAG = re.compile(
     r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
@@ -209,6 +212,8 @@ class AtlantisConfig:
     flow_log_destination: str = "cloudwatch"
     flow_log_retention_days: int = 365
     waf_log_retention_days: int = 365
+    # Framework (see README "Moving to CDK Terrain"): "" keeps the provider version the AWS bindings were made for.
+    aws_provider_version: str = ""
 
     @property
     def has_certificate(self) -> bool:
@@ -472,6 +477,13 @@ def validate(config: AtlantisConfig) -> None:
         f'is empty; expected at least one pattern such as "github.com/{c.org_name}/*"',
     )
     _each(c, "repo_allowlist", lambda p: bool(_REPO_PATTERN.match(p)), "a pattern such as github.com/org/*")
+    _check(
+        not c.aws_provider_version or bool(_AWS_PROVIDER_VERSION.match(c.aws_provider_version)),
+        c,
+        "aws_provider_version",
+        f'"{c.aws_provider_version}" is not a hashicorp/aws 6.x version; expected 6.MINOR.PATCH such as 6.25.0 '
+        "(both frameworks' bindings are made for 6.x), or leave it unset",
+    )
     _check(
         bool(_TERRAFORM_VERSION.match(c.terraform_version)),
         c,
@@ -815,6 +827,7 @@ def discover_environments(config_dir: Path) -> list[str]:
 def load_all(config_dir: Path, environ: Mapping[str, str] | None = None) -> list[AtlantisConfig]:
     """Load the environments to synthesize: all config/*.tfvars, or those named in STACKKIT_ENVIRONMENTS."""
     environ = os.environ if environ is None else environ
+    framework_installed_here(environ)  # a mistyped or missing framework is reported here, before jsii starts
     selected = [name.strip() for name in environ.get("STACKKIT_ENVIRONMENTS", "").split(",") if name.strip()]
     available = discover_environments(config_dir)
     for name in selected:
@@ -865,3 +878,38 @@ def config_directory(environ: Mapping[str, str] | None = None) -> Path:
     """The folder of <env>.tfvars files: STACKKIT_CONFIG_DIR or ./config."""
     environ = os.environ if environ is None else environ
     return Path(environ.get("STACKKIT_CONFIG_DIR") or PROJECT_ROOT / "config")
+
+
+# The CDK frameworks this app synthesizes on, by the name of their Python package (stacks/machinery/selection.py maps
+# each to its provider bindings and tools). CDK Terrain (cdktn) is the community fork of the archived cdktf.
+FRAMEWORK_NAMES = ("cdktf", "cdktn")
+
+
+def framework_name(environ: Mapping[str, str] | None = None) -> str:
+    """STACKKIT_FRAMEWORK ("cdktf" or "cdktn"); unset, the one installed in this Python environment, cdktf first.
+
+    ``./project.sh`` gives each framework its own venv, so a process started from one (a test's subprocess, the
+    cdktf/cdktn CLI running main.py) finds its framework without the variable.
+    """
+    environ = os.environ if environ is None else environ
+    name = environ.get("STACKKIT_FRAMEWORK")
+    if not name:
+        return next((n for n in FRAMEWORK_NAMES if importlib.util.find_spec(n) is not None), FRAMEWORK_NAMES[0])
+    if name not in FRAMEWORK_NAMES:
+        raise ConfigError(
+            "STACKKIT_FRAMEWORK", None, f'"{name}" is not a framework; expected one of: {", ".join(FRAMEWORK_NAMES)}'
+        )
+    return name
+
+
+def framework_installed_here(environ: Mapping[str, str] | None = None) -> str:
+    """framework_name(), checked to be importable in this Python environment (main.py is about to synthesize)."""
+    name = framework_name(environ)
+    if importlib.util.find_spec(name) is None:
+        raise ConfigError(
+            "STACKKIT_FRAMEWORK",
+            None,
+            f"{name} is not installed in this Python environment ({sys.prefix}); expected the environment "
+            f"`STACKKIT_FRAMEWORK={name} ./project.sh synth` installs",
+        )
+    return name

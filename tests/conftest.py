@@ -97,6 +97,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "enable_vpc_flow_logs": "false",
         "enable_ecs_exec": "true",
         "cpu_architecture": '"X86_64"',
+        "aws_provider_version": '"6.30.0"',
     },
 }
 

@@ -3,7 +3,8 @@ through it stays under 700 MiB, and it never gets in jsii's way (unknown runtime
 a lock held by someone else, two processes at once).
 
 The reference is jsii's own code: its index builder (the worker script bundled in the jsii package, run with Node)
-and its kernel (``import cdktf`` in a subprocess with an empty JSII_RUNTIME_PACKAGE_CACHE_ROOT).
+and its kernel (``import cdktf``, or ``import cdktn`` on CDK Terrain, in a subprocess with an empty
+JSII_RUNTIME_PACKAGE_CACHE_ROOT).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import pytest
 from benchmarks import synth_benchmark
 from stacks.machinery import jsii_cache
 from stacks.machinery.jsii_cache import DEFS_FILE, INDEX_FILE, MANIFEST_FILE, MARKER_FILE, Assembly
+from stacks.machinery.selection import FRAMEWORK
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.synth
 
 INDEX_FILES = (MANIFEST_FILE, INDEX_FILE, DEFS_FILE)
-SMALL_PACKAGES = ("constructs", "cdktf")
+SMALL_PACKAGES = ("constructs", FRAMEWORK.core_package)  # the framework in use: cdktf, or cdktn on CDK Terrain
 WARNING = "warning: could not prefill the jsii package cache"
 COLD_PEAK_GOAL_MIB = 700
 SUBPROCESS_TIMEOUT_SECONDS = 180
@@ -102,10 +104,10 @@ def clean_environment(cache_root: Path) -> dict[str, str]:
     return {**synth_benchmark.base_environment(), "JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(cache_root)}
 
 
-def jsii_loads_cdktf(cache_root: Path) -> None:
-    """What jsii's kernel does on its own: `import cdktf` fills the cache for constructs and cdktf."""
+def jsii_loads_the_framework(cache_root: Path) -> None:
+    """What jsii's kernel does on its own: `import cdktf` fills the cache for constructs and cdktf (cdktn alike)."""
     completed = subprocess.run(
-        [sys.executable, "-c", "import cdktf"],
+        [sys.executable, "-c", f"import {FRAMEWORK.core_package}"],
         cwd=REPO,
         env=clean_environment(cache_root),
         capture_output=True,
@@ -252,11 +254,11 @@ def test_malformed_assembly_is_refused_with_the_offset(tmp_path: Path) -> None:
 
 def test_prefilled_entries_equal_the_entries_jsii_writes(tmp_path: Path, cache_root: Path) -> None:
     by_jsii = tmp_path / "filled-by-jsii"
-    jsii_loads_cdktf(by_jsii)
+    jsii_loads_the_framework(by_jsii)
     for entry in entries(by_jsii):
         wait_for_index(entry)
 
-    assert jsii_cache.prefill(SMALL_PACKAGES) == ["constructs", "cdktf"]
+    assert jsii_cache.prefill(SMALL_PACKAGES) == ["constructs", FRAMEWORK.core_package]
 
     assert [e.relative_to(cache_root) for e in entries(cache_root)] == [
         e.relative_to(by_jsii) for e in entries(by_jsii)
@@ -269,7 +271,7 @@ def test_jsii_loads_from_the_prefilled_entries_without_rewriting_them(cache_root
     jsii_cache.prefill(SMALL_PACKAGES)
     before = {path: path.stat().st_mtime_ns for path in cache_root.rglob("*") if path.name != MARKER_FILE}
 
-    jsii_loads_cdktf(cache_root)
+    jsii_loads_the_framework(cache_root)
 
     after = {path: path.stat().st_mtime_ns for path in cache_root.rglob("*") if path.name != MARKER_FILE}
     assert after == before  # no new entry, nothing unpacked or indexed again
@@ -281,7 +283,9 @@ def test_default_cache_root_is_the_one_jsii_uses(tmp_path: Path, monkeypatch: py
     home.mkdir()
     environment = {**clean_environment(home), "HOME": str(home)}
     del environment["JSII_RUNTIME_PACKAGE_CACHE_ROOT"]
-    completed = subprocess.run([sys.executable, "-c", "import cdktf"], cwd=REPO, env=environment, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import {FRAMEWORK.core_package}"], cwd=REPO, env=environment, timeout=120
+    )
     assert completed.returncode == 0
     filled_by_jsii = entries(home)
     assert len(filled_by_jsii) == len(SMALL_PACKAGES)
@@ -404,7 +408,7 @@ def test_stale_lock_is_left_to_jsii_without_waiting(
     assert time.monotonic() - started < jsii_cache.LOCK_WAIT_SECONDS / 10  # did not sit out the wait
     assert lock_path.exists() and not entry.exists()
 
-    jsii_loads_cdktf(cache_root)  # jsii breaks the lock by its own rules and fills the entry
+    jsii_loads_the_framework(cache_root)  # jsii breaks the lock by its own rules and fills the entry
     assert (entry / MARKER_FILE).is_file()  # its index may still be on its way from jsii's worker thread
     assert not lock_path.exists()
 
@@ -430,7 +434,7 @@ def test_two_processes_prefilling_at_once_fill_each_entry_once(tmp_path: Path) -
     reports = [process.communicate(timeout=SUBPROCESS_TIMEOUT_SECONDS)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0]
     filled = " ".join(reports)
-    assert filled.count("constructs") == 1 and filled.count("cdktf") == 1, reports
+    assert filled.count("constructs") == 1 and filled.count(FRAMEWORK.core_package) == 1, reports
     assert all(jsii_cache.is_ready(entry) for entry in entries(root)) and len(entries(root)) == 2
     leftovers = [path.name for entry in entries(root) for path in entry.parent.iterdir() if path != entry]
     assert leftovers == []  # no lock or temporary file next to the entries
@@ -443,12 +447,12 @@ import os, sys
 from stacks.machinery.jsii_cache import ASSEMBLY_PACKAGES, PROVIDER_PACKAGE, prefill
 checked = prefill(ASSEMBLY_PACKAGES)
 os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = sys.argv[1]
-filled = prefill(["constructs", "cdktf"])
-loaded = sorted({name.split(".")[0] for name in sys.modules} & {"jsii", "cdktf", "constructs", PROVIDER_PACKAGE})
+filled = prefill(["constructs", sys.argv[2]])
+loaded = sorted({name.split(".")[0] for name in sys.modules} & {"jsii", sys.argv[2], "constructs", PROVIDER_PACKAGE})
 print(checked, filled, loaded)
 """
     completed = subprocess.run(
-        [sys.executable, "-c", probe, str(tmp_path / "empty")],
+        [sys.executable, "-c", probe, str(tmp_path / "empty"), FRAMEWORK.core_package],
         cwd=REPO,
         env=clean_environment(cold_synth.cache_root),
         capture_output=True,
@@ -456,7 +460,7 @@ print(checked, filled, loaded)
         timeout=SUBPROCESS_TIMEOUT_SECONDS,
     )
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.strip() == "[] ['constructs', 'cdktf'] []" and completed.stderr == ""
+    assert completed.stdout.strip() == f"[] ['constructs', '{FRAMEWORK.core_package}'] []" and completed.stderr == ""
 
 
 def test_cache_key_segments_follow_jsii() -> None:

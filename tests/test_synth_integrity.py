@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from stacks.machinery.selection import FRAMEWORK
 from tests.conftest import REPO
 
 REFERENCE = re.compile(
@@ -145,10 +147,14 @@ def test_resynth_keeps_terraform_working_state(tmp_path: Path, scenario_configs:
 
 
 def test_cdktf_cli_synth_produces_the_same_stacks(tmp_path: Path) -> None:
-    cli = REPO / "node_modules" / ".bin" / "cdktf"
-    assert cli.exists(), "run ./project.sh test (npm ci installs cdktf-cli)"
+    """cdktf synth, or cdktn synth on CDK Terrain (its CLI reads the same cdktf.json and runs the app in its venv)."""
+    cli = REPO / FRAMEWORK.node_project / "node_modules" / ".bin" / FRAMEWORK.cli
+    assert cli.exists(), f"run ./project.sh test (npm ci installs the {FRAMEWORK.cli} CLI)"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "STACKKIT_", "CDKTF_"))}
     environment.update(CHECKPOINT_DISABLE="1", CI="1", PIPENV_VERBOSITY="-1", PIPENV_VENV_IN_PROJECT="1")
+    # The framework's node_modules/.bin first: cdktn-cli needs Node >= 22.19, which frameworks/cdktn installs there.
+    bin_dir = REPO / FRAMEWORK.node_project / "node_modules" / ".bin"
+    environment.update(PIPENV_PIPFILE=str(REPO / FRAMEWORK.pipfile), PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     outdir = tmp_path / "cli.out"
     result = subprocess.run(
         [str(cli), "synth", "--output", str(outdir)],
@@ -163,4 +169,5 @@ def test_cdktf_cli_synth_produces_the_same_stacks(tmp_path: Path) -> None:
     assert stacks == {"prod-atlantis-stack", "dev-atlantis-stack", "mycompany-state-backend-ap-northeast-2"}
     prod = json.loads((outdir / "stacks/prod-atlantis-stack/cdk.tf.json").read_text())
     assert prod["terraform"]["backend"]["s3"]["key"] == "prod-atlantis-stack/terraform.tfstate"
+    assert prod["//"]["metadata"]["version"] == metadata.version(FRAMEWORK.core_package)  # the app ran on it
     assert "end-of-life" not in result.stdout + result.stderr

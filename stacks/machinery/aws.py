@@ -1,6 +1,9 @@
-"""Fast access to the prebuilt AWS provider bindings.
+"""Fast access to the prebuilt AWS provider bindings: ``cdktf_cdktf_provider_aws``, or ``cdktn_provider_aws`` on CDK
+Terrain (stacks/machinery/selection.py).
 
 The ``cdktf_cdktf_provider_aws`` package ``__init__`` imports all of its ~2,200 submodules (about 15 s and 600 MB).
+(``cdktn_provider_aws``'s ``__init__`` already imports them lazily, but still runs a 360 KB module; the same shortcut
+works there unchanged, so both frameworks take the one path below.)
 Each submodule is self-contained: it loads the shared jsii assembly through ``cdktf_cdktf_provider_aws._jsii`` and
 defines its own classes. So we register the package in ``sys.modules`` *without* running its ``__init__`` and import
 only the submodules the stacks touch, on first attribute access::
@@ -11,7 +14,7 @@ only the submodules the stacks touch, on first attribute access::
 If a provider upgrade breaks this (the package layout changes, a submodule needs its siblings), we fall back to the
 normal import with one warning line on stderr. Setting ``STACKKIT_PROVIDER_IMPORT=full`` forces the normal path (the
 tests use it to prove both paths synthesize byte-identical output). Every provider class in ``stacks/`` comes through
-this module; no other file imports ``cdktf_cdktf_provider_aws``.
+this module; no other file imports the provider package.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from types import ModuleType
 from typing import Any
 
 import stacks.machinery.framework  # noqa: F401 - silences jsii's banner before the provider starts the jsii runtime
+from stacks.machinery.selection import FRAMEWORK
 
-PACKAGE = "cdktf_cdktf_provider_aws"
+PACKAGE = FRAMEWORK.provider_package
 
 
 class ProviderNamespace:

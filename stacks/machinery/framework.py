@@ -1,6 +1,8 @@
-"""The only module that imports cdktf and constructs.
+"""The only module that imports the CDK framework and constructs.
 
-cdktf is archived upstream; keeping its imports here means a move to its drop-in fork changes one file.
+cdktf is archived upstream (2025-12-10); CDK Terrain (``cdktn``) is its community fork with the same constructs API.
+STACKKIT_FRAMEWORK=cdktn (stacks/machinery/selection.py) makes this module import ``cdktn`` instead of ``cdktf``;
+every construct in ``stacks/`` imports these names from here and never learns which one it got.
 Importing this module also silences jsii's Node.js end-of-life banner, which users should not see on every synth.
 """
 
@@ -9,6 +11,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from stacks.machinery.selection import FRAMEWORK
 
 # jsii prints a large banner on stderr for each Node.js major it considers end-of-life or untested; the value is a
 # comma-separated list of majors to silence. setdefault keeps a user's own choice.
@@ -28,23 +33,44 @@ if os.environ.get("STACKKIT_PROVIDER_IMPORT") != "full":
 
     prefill()
 
-from cdktf import (  # noqa: E402 - the environment above must be set before jsii starts
-    Annotations,
-    App,
-    Aspects,
-    AssetType,
-    Fn,
-    IAspect,
-    S3Backend,
-    TerraformAsset,
-    TerraformOutput,
-    TerraformResource,
-    TerraformResourceLifecycle,
-    TerraformStack,
-    TerraformVariable,
-    Testing,
-    Token,
-)
+# Imported only now: the environment above must be set before jsii starts. The type checker reads cdktf's names; at
+# run time CDK Terrain (the same constructs API, github.com/open-constructs/cdk-terrain) provides the same classes.
+if TYPE_CHECKING or FRAMEWORK.name == "cdktf":
+    from cdktf import (
+        Annotations,
+        App,
+        Aspects,
+        AssetType,
+        Fn,
+        IAspect,
+        S3Backend,
+        TerraformAsset,
+        TerraformOutput,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        TerraformVariable,
+        Testing,
+        Token,
+    )
+else:
+    from cdktn import (  # type: ignore[no-redef]
+        Annotations,
+        App,
+        Aspects,
+        AssetType,
+        Fn,
+        IAspect,
+        S3Backend,
+        TerraformAsset,
+        TerraformOutput,
+        TerraformResource,
+        TerraformResourceLifecycle,
+        TerraformStack,
+        TerraformVariable,
+        Testing,
+        Token,
+    )
 from constructs import Construct, IConstruct  # noqa: E402
 
 __all__ = [

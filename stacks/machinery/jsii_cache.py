@@ -36,9 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Python packages whose jsii assemblies a synth loads, dependencies first. They are located, never imported here.
-PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
-ASSEMBLY_PACKAGES = ("constructs", "cdktf", PROVIDER_PACKAGE)
+from stacks.machinery.selection import FRAMEWORK
+
+# Python packages whose jsii assemblies a synth loads, dependencies first, for the framework in use (cdktf or CDK
+# Terrain: both ship their assemblies the same way, with the same jsii runtime). Located, never imported here.
+PROVIDER_PACKAGE = FRAMEWORK.provider_package
+ASSEMBLY_PACKAGES = ("constructs", FRAMEWORK.core_package, PROVIDER_PACKAGE)
 
 MARKER_FILE = ".jsii-runtime-package-cache"
 INDEX_VERSION = 1

@@ -1,0 +1,173 @@
+"""cdktf and CDK Terrain synthesize the same infrastructure (integration tier: ``./project.sh test-integration``).
+
+Every shipped config (``python main.py`` on config/*.tfvars) and every test scenario of tests/conftest.py (all in
+one app) is synthesized twice, once in each framework's venv (``./project.sh test-integration`` installs both: the
+top-level Pipfile's .venv and frameworks/cdktn/.venv). tools/framework_parity.py then compares the two output
+folders: they may differ only in framework metadata and the provider requirement, and any other difference fails
+with the file and JSON pointer that differ. The CDK Terrain output also passes ``terraform validate`` against the
+mirrored AWS provider, as the cdktf output does in the terraform tier.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from stacks.machinery.selection import FRAMEWORKS
+from tests.conftest import REPO, SCENARIOS, write_scenario
+from tools.framework_parity import compare_outputs, provider_address
+
+pytestmark = pytest.mark.cdktn
+
+SYNTH_TIMEOUT_SECONDS = 600
+TERRAFORM_TIMEOUT_SECONDS = 300
+MIRROR_CANDIDATES = (
+    Path("/opt/tf-plugins"),
+    Path("/usr/share/terraform/plugins"),
+    Path.home() / ".terraform.d/plugins",
+)
+
+# Builds one app from every .tfvars file in a folder (the scenarios share environment = "prod", so main.py's
+# load_all would refuse them together) and synthesizes it, as tests/conftest.py's synth_outdir fixture does.
+SCENARIO_DRIVER = """
+import sys
+from pathlib import Path
+from stacks.app import synthesize
+from stacks.config import load_config
+synthesize([load_config(path, environ={}) for path in sorted(Path(sys.argv[1]).glob("*.tfvars"))], sys.argv[2])
+"""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    shipped: Path
+    scenarios: Path
+
+
+def framework_python(name: str) -> Path:
+    python = REPO / Path(FRAMEWORKS[name].pipfile).parent / ".venv" / "bin" / "python"
+    assert python.exists(), f"no {name} venv at {python}; run ./project.sh test-integration (it installs both)"
+    return python
+
+
+def clean_environment(name: str, outdir: Path) -> dict[str, str]:
+    ambient = ("STACKKIT_", "CDKTF_", "TF_", "PIPENV_", "VIRTUAL_ENV")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(ambient)}
+    return {**environment, "STACKKIT_FRAMEWORK": name, "STACKKIT_OUTDIR": str(outdir)}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
+    """Both frameworks' synths, one after another: concurrent synths of one checkout would share build/lambda-src/."""
+    base = tmp_path_factory.mktemp("parity")
+    scenario_dir = base / "scenarios"
+    scenario_dir.mkdir()
+    for scenario in SCENARIOS:
+        write_scenario(scenario_dir, scenario)
+    pythons = {name: framework_python(name) for name in FRAMEWORKS}
+    result = {name: Outputs(base / name / "shipped", base / name / "scenarios") for name in FRAMEWORKS}
+    for name, python in pythons.items():
+        for job, command in (
+            ("shipped", [str(python), "main.py"]),
+            ("scenarios", [str(python), "-c", SCENARIO_DRIVER, str(scenario_dir), str(result[name].scenarios)]),
+        ):
+            completed = subprocess.run(
+                command,
+                cwd=REPO,
+                env=clean_environment(name, getattr(result[name], job)),
+                capture_output=True,
+                text=True,
+                timeout=SYNTH_TIMEOUT_SECONDS,
+            )
+            assert completed.returncode == 0, f"{name} synth of the {job} configs failed:\n{completed.stderr[-3000:]}"
+    return result
+
+
+def stacks_of(outdir: Path) -> dict[str, dict]:
+    return {path.parent.name: json.loads(path.read_text()) for path in sorted(outdir.glob("stacks/*/cdk.tf.json"))}
+
+
+@pytest.mark.parametrize("job", ["shipped", "scenarios"])
+def test_both_frameworks_synthesize_the_same_infrastructure(outputs: dict[str, Outputs], job: str) -> None:
+    cdktf_out, cdktn_out = getattr(outputs["cdktf"], job), getattr(outputs["cdktn"], job)
+    expected_stacks = 3 if job == "shipped" else len(SCENARIOS) + 1  # each environment, plus the state backend
+    assert len(stacks_of(cdktf_out)) == len(stacks_of(cdktn_out)) == expected_stacks
+    differences = compare_outputs(cdktf_out, cdktn_out)
+    assert not differences, "the frameworks' outputs differ beyond metadata and provider requirement:\n" + "\n".join(
+        differences[:40]
+    )
+
+
+def test_the_outputs_really_come_from_two_frameworks(outputs: dict[str, Outputs]) -> None:
+    """The allowed differences are there: each framework's own version, and each bindings' provider version."""
+    cdktf_stack = stacks_of(outputs["cdktf"].shipped)["prod-atlantis-stack"]
+    cdktn_stack = stacks_of(outputs["cdktn"].shipped)["prod-atlantis-stack"]
+    assert cdktf_stack["//"]["metadata"]["version"] == "0.21.0"
+    assert cdktn_stack["//"]["metadata"]["version"] == "0.24.0"
+    cdktf_aws = cdktf_stack["terraform"]["required_providers"]["aws"]
+    cdktn_aws = cdktn_stack["terraform"]["required_providers"]["aws"]
+    assert cdktf_aws["version"] == "6.25.0"  # the last cdktf bindings, cdktf-cdktf-provider-aws 21.22.1
+    assert cdktn_aws["version"].startswith("6.") and cdktn_aws["version"] != cdktf_aws["version"]
+    assert provider_address(cdktf_aws["source"]) == provider_address(cdktn_aws["source"])
+    assert provider_address(cdktn_aws["source"]) == "registry.terraform.io/hashicorp/aws"
+    # aws_provider_version pins the provider on CDK Terrain too (the prod_minimal_keys scenario sets 6.30.0).
+    pinned = stacks_of(outputs["cdktn"].scenarios)["aws-keys-stack"]["terraform"]["required_providers"]["aws"]
+    assert pinned["version"] == "6.30.0"
+    # Logical ids (the resource addresses terraform keeps state under) are the same set in both.
+    for stack_name, stack in stacks_of(outputs["cdktf"].scenarios).items():
+        other = stacks_of(outputs["cdktn"].scenarios)[stack_name]
+        addresses = {(kind, name) for kind, blocks in stack.get("resource", {}).items() for name in blocks}
+        assert addresses == {(kind, name) for kind, blocks in other.get("resource", {}).items() for name in blocks}
+
+
+def provider_mirror() -> Path | None:
+    return next((p for p in MIRROR_CANDIDATES if (p / "registry.terraform.io" / "hashicorp" / "aws").is_dir()), None)
+
+
+@pytest.mark.terraform
+def test_cdk_terrain_output_passes_terraform_validate(outputs: dict[str, Outputs], tmp_path: Path) -> None:
+    terraform, mirror = shutil.which("terraform"), provider_mirror()
+    if terraform is None or mirror is None:
+        pytest.skip(
+            f"needs terraform on PATH and the hashicorp/aws provider mirror (terraform={terraform}, mirror={mirror})"
+        )
+    versions = sorted(p.name for p in (mirror / "registry.terraform.io" / "hashicorp" / "aws").iterdir())
+    cli_config = tmp_path / "mirror.tfrc"
+    cli_config.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
+        '  direct { exclude = ["registry.terraform.io/hashicorp/aws"] }\n}\n'
+    )
+    (tmp_path / "plugin-cache").mkdir()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TF_")},
+        "TF_CLI_CONFIG_FILE": str(cli_config),
+        "TF_PLUGIN_CACHE_DIR": str(tmp_path / "plugin-cache"),
+        "TF_IN_AUTOMATION": "1",
+        "CHECKPOINT_DISABLE": "1",
+    }
+    validated = []
+    for stack_file in sorted(outputs["cdktn"].shipped.glob("stacks/*/cdk.tf.json")):
+        workdir = tmp_path / stack_file.parent.name
+        shutil.copytree(stack_file.parent, workdir)
+        # Pin the mirrored provider in place of the bindings' newer constraint (an override file, as the terraform tier does).
+        override = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": versions[-1]}}}}
+        (workdir / "provider_override.tf.json").write_text(json.dumps(override))
+        for command in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
+            result = subprocess.run(
+                [terraform, *command],
+                cwd=workdir,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=TERRAFORM_TIMEOUT_SECONDS,
+            )
+            assert result.returncode == 0, f"terraform {command[0]} of {workdir.name}:\n{result.stdout}{result.stderr}"
+        validated.append(workdir.name)
+    assert len(validated) == 3
