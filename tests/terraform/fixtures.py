@@ -1,0 +1,49 @@
+"""pytest fixtures for the terraform tier (``pytest_plugins = ["tests.terraform.fixtures"]``).
+
+The stacks come from the session's one synthesis (``synth_outdir`` in tests/conftest.py); every variant of the matrix
+is a scenario there, plus the state backend's bootstrap stack. Adding a scenario to SCENARIOS adds it here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stacks.config import AtlantisConfig
+from tests.deploy_fakes.aws import RecordingMotoServer
+from tests.terraform.harness import Toolchain, find_toolchain
+from tests.terraform.variants import BOOTSTRAP
+
+
+@pytest.fixture(scope="session")
+def toolchain(tmp_path_factory: pytest.TempPathFactory) -> Toolchain:
+    """terraform and the mirrored provider, or a skip with one reason line."""
+    found = find_toolchain(tmp_path_factory.mktemp("terraform-cli"), os.environ)
+    if isinstance(found, str):
+        pytest.skip(f"terraform tests skipped: {found}")
+    return found
+
+
+@pytest.fixture(scope="session")
+def variant_dirs(
+    toolchain: Toolchain, synth_outdir: Path, scenario_configs: dict[str, AtlantisConfig]
+) -> dict[str, Path]:
+    """Variant name -> its synthesized stack folder (never modified: tests copy it)."""
+    from stacks.backend import bootstrap_stack_name
+
+    stacks = synth_outdir / "stacks"
+    folders = {name: stacks / config.stack_name for name, config in scenario_configs.items()}
+    folders[BOOTSTRAP] = stacks / bootstrap_stack_name(scenario_configs["prod"])
+    return folders
+
+
+@pytest.fixture(scope="module")
+def emulator(toolchain: Toolchain) -> Iterator[RecordingMotoServer]:
+    """moto on 127.0.0.1 with a free port, for one test module."""
+    server = RecordingMotoServer()
+    server.start()
+    yield server
+    server.stop()
