@@ -181,3 +181,32 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("TF_", "STACKKIT_", "ATLANTIS_", "CDKTF_")):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line saying whether the terraform tier ran or was skipped (and why), so a skip is never silent."""
+    if "terraform" not in (config.getoption("markexpr") or "").replace("not terraform", ""):
+        return
+    counts: dict[str, int] = {}
+    reasons: list[str] = []
+    for category in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(category, []):
+            if "terraform" not in getattr(report, "keywords", {}):
+                continue
+            if category in ("passed", "failed") and report.when != "call":
+                continue
+            counts[category] = counts.get(category, 0) + 1
+            if category == "skipped" and isinstance(report.longrepr, tuple):
+                reasons.append(str(report.longrepr[2]).removeprefix("Skipped: "))
+    ran = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
+    from tests.terraform.harness import find_mirror, mirror_roots
+
+    mirror = find_mirror(mirror_roots(os.environ))
+    pinned = f"; provider constraint set to the mirrored hashicorp/aws {mirror[1]}" if mirror and ran else ""
+    line = (
+        f"terraform tests: {ran} ran ({counts.get('passed', 0)} passed, "
+        f"{counts.get('failed', 0) + counts.get('error', 0)} failed), {counts.get('skipped', 0)} skipped{pinned}"
+    )
+    if reasons:
+        line += f" - skip reason: {sorted(set(reasons))[0]}"
+    terminalreporter.write_line(line, bold=True)

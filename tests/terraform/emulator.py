@@ -58,10 +58,31 @@ def create_prerequisites(server: RecordingMotoServer, stack: StackCopy) -> list[
     for name in sorted(names):
         if _ensure_secret(client(server, "secretsmanager", region), name):
             created.append(f"secret {name}")
+    for arn in _given_certificates(stack):
+        _seed_certificate(arn)
+        created.append(f"certificate {arn}")
     for body in data.get("aws_route53_zone", {}).values():
         if _ensure_zone(client(server, "route53", region), body["name"], private=bool(body.get("private_zone"))):
             created.append(f"zone {body['name']}")
     return created
+
+
+def _given_certificates(stack: StackCopy) -> set[str]:
+    """Certificate ARNs the config names (certificate_arn), as opposed to ones the stack creates."""
+    listeners = stack.document.get("resource", {}).get("aws_lb_listener", {}).values()
+    return {str(body["certificate_arn"]) for body in listeners if "${" not in str(body.get("certificate_arn", "${"))}
+
+
+def _seed_certificate(arn: str) -> None:
+    """A self-signed certificate under the configured ARN in moto's ACM (the server runs in this process).
+    ImportCertificate cannot choose an ARN (moto/acm/models.py import_certificate accepts only existing ones), and
+    CreateListener answers CertificateNotFound for an ARN ACM does not hold."""
+    from moto.acm.models import CertBundle, acm_backends
+
+    _, _, _, region, account, _ = arn.split(":", 5)
+    bundle = CertBundle.generate_cert("atlantis.example.com", account_id=account, region=region)
+    bundle.arn = arn
+    acm_backends[account][region]._certificates[arn] = bundle
 
 
 def variable_values(stack: StackCopy) -> list[str]:

@@ -193,13 +193,23 @@ def emulator_override(stack: StackCopy, local_state: Path | None) -> dict[str, A
     return override
 
 
-def without_resource_types(stack: StackCopy, resource_types: Iterable[str]) -> dict[str, Any]:
-    """An override that sets ``count = 0`` on every resource of these types, so terraform leaves them out."""
+def without_resource_types(
+    stack: StackCopy, resource_types: Iterable[str], stand_ins: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """An override that sets ``count = 0`` on every resource of these types, so terraform leaves them out, and
+    gives an argument that referred to one of them its stand-in value (``"<type>.<argument>": value``)."""
     wanted = set(resource_types)
     overrides: dict[str, dict[str, Any]] = {}
     for resource_type, named in stack.document.get("resource", {}).items():
         if resource_type in wanted:
             overrides[resource_type] = {name: {"count": 0} for name in named}
+            continue
+        for name, body in named.items():
+            for argument, value in body.items():
+                refers = any(f"${{{gap}." in json.dumps(value) for gap in wanted)
+                stand_in = (stand_ins or {}).get(f"{resource_type}.{argument}")
+                if refers and stand_in is not None:
+                    overrides.setdefault(resource_type, {}).setdefault(name, {})[argument] = stand_in
     return {"resource": overrides} if overrides else {}
 
 
@@ -236,7 +246,9 @@ def terraform(
         )
     except subprocess.TimeoutExpired as error:
         output = (error.stdout or b"").decode() if isinstance(error.stdout, bytes) else str(error.stdout or "")
-        waiting = sorted(set(re.findall(r"^(\S+): Still (?:creating|destroying|modifying)", output, re.MULTILINE)))
+        started = set(re.findall(r"^(\S+): Still (?:creating|destroying|modifying)", output, re.MULTILINE))
+        finished = set(re.findall(r"^(\S+): (?:Creation|Destruction|Modifications) complete", output, re.MULTILINE))
+        waiting = sorted(started - finished)
         raise TerraformError(
             f"terraform {arguments[0]} in {workdir.name} did not finish within {timeout:g}s"
             + (f"; still waiting on {', '.join(waiting)}" if waiting else "")
@@ -291,8 +303,13 @@ def planned_changes(toolchain: Toolchain, workdir: Path, plan_file: str, env: Ma
         if actions in (("no-op",), ("read",)):
             continue
         before, after = change["change"].get("before") or {}, change["change"].get("after") or {}
-        differing = tuple(sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key)))
-        changes.append(Change(change["address"], change["type"], actions, differing))
+        unknown = change["change"].get("after_unknown") or {}
+        differing = {
+            key: f"{json.dumps(before.get(key))[:80]} -> {'(known after apply)' if unknown.get(key) else json.dumps(after.get(key))[:80]}"
+            for key in sorted(set(before) | set(after))
+            if before.get(key) != after.get(key) and not (key in ("tags_all",) and unknown.get(key))
+        }
+        changes.append(Change(change["address"], change["type"], actions, tuple(differing), differing))
     return changes
 
 
@@ -302,6 +319,7 @@ class Change:
     resource_type: str
     actions: tuple[str, ...]
     attributes: tuple[str, ...]  # top-level attributes whose value differs between before and after
+    values: dict[str, str] = field(default_factory=dict, compare=False)  # attribute -> "before -> after"
 
     @property
     def creates_or_destroys(self) -> bool:

@@ -1,0 +1,140 @@
+"""What the emulator (moto) cannot do that our stacks need, in one place.
+
+RESOURCE_GAPS: resource types left out of the *applied copy* only (an override file sets ``count = 0`` on them
+there; the product and the validate/plan tiers keep them). ATTRIBUTE_GAPS: attributes moto does not store, so a
+second plan updates them in place although nothing changed. Each entry has a probe that returns True while the gap
+is still there; test_emulator_gaps.py runs every probe, so an entry that moto has since fixed fails its test and
+gets deleted, the way the checkov skips are kept honest.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ClientFactory = Callable[[str], Any]  # service name -> boto3 client against the emulator
+NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+@dataclass(frozen=True)
+class ResourceGap:
+    resource_type: str
+    reason: str
+    still_there: Callable[[ClientFactory], bool]
+    # "<resource type>.<argument>" -> the value a reference to the left-out resource becomes in the applied copy
+    stand_ins: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AttributeGap:
+    resource_type: str
+    attribute: str
+    reason: str
+    still_there: Callable[[ClientFactory], bool]
+
+
+def _not_implemented(call: Callable[[], Any]) -> bool:
+    """True when moto answers the call with its 'has not been implemented' server error."""
+    try:
+        call()
+    except ClientError as error:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return bool(status and status >= 500)
+    return False
+
+
+def _file_system(clients: ClientFactory) -> tuple[Any, str]:
+    efs = clients("efs")
+    return efs, efs.create_file_system(CreationToken=secrets.token_hex(8))["FileSystemId"]
+
+
+def _backup_policy_cannot_be_enabled(clients: ClientFactory) -> bool:
+    efs, file_system = _file_system(clients)
+    return _not_implemented(lambda: efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "ENABLED"}))
+
+
+def _file_system_policy_cannot_be_deleted(clients: ClientFactory) -> bool:
+    efs, file_system = _file_system(clients)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "elasticfilesystem:ClientMount"}],
+    }
+    efs.put_file_system_policy(FileSystemId=file_system, Policy=json.dumps(policy))
+    return _not_implemented(lambda: efs.delete_file_system_policy(FileSystemId=file_system))
+
+
+def _logging_fails_under_a_wildcard_principal(clients: ClientFactory) -> bool:
+    s3 = clients("s3")
+    source, target = (f"gap-{name}-{secrets.token_hex(4)}" for name in ("source", "target"))
+    for bucket in (source, target):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+    deny_plain_http = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{target}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    allow_log_delivery = {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{target}/*",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [deny_plain_http, allow_log_delivery]}
+    s3.put_bucket_policy(Bucket=target, Policy=json.dumps(policy))
+    status = {"LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "s3/"}}
+    return _not_implemented(lambda: s3.put_bucket_logging(Bucket=source, BucketLoggingStatus=status))
+
+
+def _parameter_group_cannot_be_created(clients: ClientFactory) -> bool:
+    elasticache = clients("elasticache")
+    return _not_implemented(
+        lambda: elasticache.create_cache_parameter_group(
+            CacheParameterGroupName=f"gap-{secrets.token_hex(4)}", CacheParameterGroupFamily="valkey8", Description="x"
+        )
+    )
+
+
+# The provider waits (create) or retries (delete) until its 20-minute timeout on these; see
+# hashicorp/terraform-provider-aws v5.100.0 internal/service/efs/backup_policy.go (waitBackupPolicyEnabled) and
+# internal/service/efs/file_system_policy.go (resourceFileSystemPolicyDelete).
+RESOURCE_GAPS: tuple[ResourceGap, ...] = (
+    ResourceGap(
+        "aws_efs_backup_policy",
+        "moto does not implement PutBackupPolicy (HTTP 500), so the policy is never reported ENABLED",
+        _backup_policy_cannot_be_enabled,
+    ),
+    ResourceGap(
+        "aws_s3_bucket_logging",
+        'moto fails PutBucketLogging (HTTP 500) when the target bucket policy has a Principal "*" statement (TLS-only)',
+        _logging_fails_under_a_wildcard_principal,
+    ),
+    ResourceGap(
+        "aws_elasticache_parameter_group",
+        "moto does not implement CreateCacheParameterGroup (HTTP 500); the replication group gets the default group",
+        _parameter_group_cannot_be_created,
+        stand_ins={"aws_elasticache_replication_group.parameter_group_name": "default.valkey8"},
+    ),
+    ResourceGap(
+        "aws_efs_file_system_policy",
+        "moto does not implement DeleteFileSystemPolicy (HTTP 500), so destroy retries until it times out",
+        _file_system_policy_cannot_be_deleted,
+    ),
+)
+
+ATTRIBUTE_GAPS: tuple[AttributeGap, ...] = ()
+
+
+def gap_types() -> list[str]:
+    return [gap.resource_type for gap in RESOURCE_GAPS]
+
+
+def stand_ins() -> dict[str, str]:
+    return {argument: value for gap in RESOURCE_GAPS for argument, value in gap.stand_ins.items()}
