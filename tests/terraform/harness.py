@@ -193,23 +193,30 @@ def emulator_override(stack: StackCopy, local_state: Path | None) -> dict[str, A
     return override
 
 
-def without_resource_types(
-    stack: StackCopy, resource_types: Iterable[str], stand_ins: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """An override that sets ``count = 0`` on every resource of these types, so terraform leaves them out, and
-    gives an argument that referred to one of them its stand-in value (``"<type>.<argument>": value``)."""
-    wanted = set(resource_types)
+def without_resource_types(stack: StackCopy, stand_ins: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """An override that sets ``count = 0`` on every resource of the given types, so terraform leaves them out, and
+    rewrites each argument that refers to one (``${type.name.attribute}``) with the stand-in value for that
+    attribute (``stand_ins``: resource type -> attribute -> literal)."""
     overrides: dict[str, dict[str, Any]] = {}
+    if not stand_ins:
+        return {}
+    reference = re.compile(r"\$\{(" + "|".join(map(re.escape, stand_ins)) + r")\.[^.}]+\.([^}]+)\}")
+
+    def stand_in(match: re.Match[str]) -> str:
+        resource_type, attribute = match.group(1), match.group(2)
+        if attribute not in stand_ins[resource_type]:
+            raise TerraformError(f"{stack.path.name}: no stand-in for {resource_type}.{attribute} in emulator_gaps.py")
+        return stand_ins[resource_type][attribute]
+
     for resource_type, named in stack.document.get("resource", {}).items():
-        if resource_type in wanted:
-            overrides[resource_type] = {name: {"count": 0} for name in named}
-            continue
         for name, body in named.items():
+            if resource_type in stand_ins:  # left out; terraform still checks its references, so rewrite them too
+                overrides.setdefault(resource_type, {})[name] = {"count": 0}
             for argument, value in body.items():
-                refers = any(f"${{{gap}." in json.dumps(value) for gap in wanted)
-                stand_in = (stand_ins or {}).get(f"{resource_type}.{argument}")
-                if refers and stand_in is not None:
-                    overrides.setdefault(resource_type, {}).setdefault(name, {})[argument] = stand_in
+                text = json.dumps(value)
+                if argument != "depends_on" and reference.search(text):
+                    rewritten = json.loads(reference.sub(stand_in, text))
+                    overrides.setdefault(resource_type, {}).setdefault(name, {})[argument] = rewritten
     return {"resource": overrides} if overrides else {}
 
 

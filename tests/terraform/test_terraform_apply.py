@@ -45,7 +45,7 @@ def test_variant_applies_and_destroys_on_the_emulator(
     stack = StackCopy.of(variant_dirs[variant], tmp_path / variant)
     stack.write_override(PIN_OVERRIDE, pin_override(toolchain.provider_version))
     stack.write_override(EMULATOR_OVERRIDE, emulator_override(stack, local_state=tmp_path / "terraform.tfstate"))
-    gaps = without_resource_types(stack, gap_types(), stand_ins())
+    gaps = without_resource_types(stack, stand_ins())
     if gaps:
         stack.write_override(GAPS_OVERRIDE, gaps)
     expected = {address for address in stack.resources() if address.split(".")[0] not in gap_types()}

@@ -80,7 +80,7 @@ def test_cdktf_deploy_and_destroy_the_prod_stack(
     outdir = tmp_path / "cdktf.out"
     stack = StackCopy.of(variant_dirs["prod"], outdir / "stacks" / STACK)  # cdktf rewrites cdk.tf.json
     stack.write_override(PIN_OVERRIDE, pin_override(toolchain.provider_version))
-    stack.write_override(GAPS_OVERRIDE, without_resource_types(stack, gap_types(), stand_ins()))
+    stack.write_override(GAPS_OVERRIDE, without_resource_types(stack, stand_ins()))
     prepare_stack(stack.path, {ENDPOINT_VARIABLE: emulator.endpoint})
     ensure_state_backend(
         client(emulator, "s3", REGION),

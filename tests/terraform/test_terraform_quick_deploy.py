@@ -37,7 +37,7 @@ from tests.terraform.harness import (
 )
 
 pytest_plugins = ["tests.terraform.fixtures"]
-pytestmark = pytest.mark.terraform
+pytestmark = [pytest.mark.terraform, pytest.mark.xdist_group("quick_deploy")]  # both runs share one deployment
 
 STACK = "prod-atlantis-stack"
 REGION = "ap-northeast-2"
@@ -92,7 +92,7 @@ def deployment(
     for path in stack.path.iterdir():
         path.unlink() if path.is_file() else None
     stack.write_override(PIN_OVERRIDE, pin_override(toolchain.provider_version))
-    stack.write_override(GAPS_OVERRIDE, without_resource_types(stack, gap_types(), stand_ins()))
+    stack.write_override(GAPS_OVERRIDE, without_resource_types(stack, stand_ins()))
 
     token = fake_github_token()
     with HealthServer(unhealthy_answers=1) as health:
