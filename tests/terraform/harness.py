@@ -121,15 +121,16 @@ def cli_config_text(mirror: Path) -> str:
     )
 
 
-def find_toolchain(workdir: Path, environ: Mapping[str, str]) -> Toolchain | str:
+def find_toolchain(workdir: Path, environ: Mapping[str, str], roots: Iterable[Path] | None = None) -> Toolchain | str:
     """The toolchain, with its CLI config written under ``workdir``; or the reason the tests cannot run."""
     terraform = shutil.which("terraform", path=environ.get("PATH"))
     if terraform is None:
         return "no terraform binary on PATH"
-    found = find_mirror(mirror_roots(environ))
+    searched = list(roots) if roots is not None else mirror_roots(environ)
+    found = find_mirror(searched)
     if found is None:
-        roots = ", ".join(str(root) for root in mirror_roots(environ))
-        return f"no filesystem mirror with {PROVIDER} for {PLATFORM} under {roots} (set STACKKIT_TF_PLUGIN_MIRROR)"
+        roots_text = ", ".join(str(root) for root in searched)
+        return f"no filesystem mirror with {PROVIDER} for {PLATFORM} under {roots_text} (set STACKKIT_TF_PLUGIN_MIRROR)"
     mirror, version = found
     workdir.mkdir(parents=True, exist_ok=True)
     cli_config = workdir / "terraform.rc"
