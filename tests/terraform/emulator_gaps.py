@@ -118,6 +118,15 @@ def _replication_group_has_no_member_clusters(clients: ClientFactory) -> bool:
     return False
 
 
+def _scalable_target_tags_unreadable(clients: ClientFactory) -> bool:
+    autoscaling = clients("application-autoscaling")
+    arn = "arn:aws:application-autoscaling:ap-northeast-2:123456789012:scalable-target/0123456789abcdef0123"
+    return _not_implemented(lambda: autoscaling.list_tags_for_resource(ResourceARN=arn))
+
+
+_SCALABLE_TARGET = {"resource_id": "service/emulator/emulator", "scalable_dimension": "ecs:service:DesiredCount"}
+
+
 # The provider waits (create) or retries (delete) until its 20-minute timeout on these; see
 # hashicorp/terraform-provider-aws v5.100.0 internal/service/efs/backup_policy.go (waitBackupPolicyEnabled) and
 # internal/service/efs/file_system_policy.go (resourceFileSystemPolicyDelete).
@@ -143,6 +152,17 @@ RESOURCE_GAPS: tuple[ResourceGap, ...] = (
         "moto creates no member clusters (<id>-001), and the provider reads them after create (CacheClusterNotFound)",
         _replication_group_has_no_member_clusters,
         stand_ins={"primary_endpoint_address": "redis.emulator.invalid"},
+    ),
+    ResourceGap(
+        "aws_appautoscaling_target",
+        "moto does not implement Application Auto Scaling ListTagsForResource (HTTP 500); the provider retries it",
+        _scalable_target_tags_unreadable,
+        stand_ins={**_SCALABLE_TARGET, "service_namespace": "ecs"},
+    ),
+    ResourceGap(
+        "aws_appautoscaling_policy",
+        "left out with its scalable target (above); moto does not implement ListTagsForResource for the target",
+        _scalable_target_tags_unreadable,
     ),
     ResourceGap(
         "aws_efs_file_system_policy",
