@@ -127,6 +127,17 @@ def _scalable_target_tags_unreadable(clients: ClientFactory) -> bool:
 _SCALABLE_TARGET = {"resource_id": "service/emulator/emulator", "scalable_dimension": "ecs:service:DesiredCount"}
 
 
+def _subnet_group_cannot_be_deleted(clients: ClientFactory) -> bool:
+    elasticache, ec2 = clients("elasticache"), clients("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
+    name = f"gap-{secrets.token_hex(4)}"
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName=name, CacheSubnetGroupDescription="x", SubnetIds=[subnet]
+    )
+    return _not_implemented(lambda: elasticache.delete_cache_subnet_group(CacheSubnetGroupName=name))
+
+
 # The provider waits (create) or retries (delete) until its 20-minute timeout on these; see
 # hashicorp/terraform-provider-aws v5.100.0 internal/service/efs/backup_policy.go (waitBackupPolicyEnabled) and
 # internal/service/efs/file_system_policy.go (resourceFileSystemPolicyDelete).
@@ -163,6 +174,12 @@ RESOURCE_GAPS: tuple[ResourceGap, ...] = (
         "aws_appautoscaling_policy",
         "left out with its scalable target (above); moto does not implement ListTagsForResource for the target",
         _scalable_target_tags_unreadable,
+    ),
+    ResourceGap(
+        "aws_elasticache_subnet_group",
+        "moto does not implement DeleteCacheSubnetGroup (HTTP 500), so destroy retries until it times out",
+        _subnet_group_cannot_be_deleted,
+        stand_ins={"name": "emulator-subnet-group"},
     ),
     ResourceGap(
         "aws_efs_file_system_policy",
