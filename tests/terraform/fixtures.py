@@ -42,8 +42,16 @@ def variant_dirs(
 
 @pytest.fixture(scope="module")
 def emulator(toolchain: Toolchain) -> Iterator[RecordingMotoServer]:
-    """moto on 127.0.0.1 with a free port, for one test module."""
+    """moto on 127.0.0.1 with a free port, for one test module. It runs in this process, so moto's settings come
+    from this environment: AWS-managed IAM policies (task_policy_arns = ReadOnlyAccess) exist, as in an account."""
+    previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = RecordingMotoServer()
     server.start()
+    server.reset()  # backends built now read the setting
     yield server
     server.stop()
+    if previous is None:
+        os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
+    else:
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = previous
