@@ -197,7 +197,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 continue
             counts[category] = counts.get(category, 0) + 1
             if category == "skipped" and isinstance(report.longrepr, tuple):
-                reasons.append(str(report.longrepr[2]).removeprefix("Skipped: "))
+                reasons.append(
+                    str(report.longrepr[2]).removeprefix("Skipped: ").removeprefix("terraform tests skipped: ")
+                )
     ran = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
     from tests.terraform.harness import find_mirror, mirror_roots
 
