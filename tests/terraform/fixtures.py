@@ -47,8 +47,7 @@ def emulator(toolchain: Toolchain) -> Iterator[RecordingMotoServer]:
     previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     server = RecordingMotoServer()
-    server.start()
-    server.reset()  # backends built now read the setting
+    server.start()  # moto builds each backend on first use, after the setting is in place
     yield server
     server.stop()
     if previous is None:
