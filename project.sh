@@ -164,7 +164,9 @@ case "${1:-}" in
     install_both_frameworks
     say "running the integration tier (markers: terraform, fresh_clone, cdktn)"
     status=0
-    pipenv run pytest -m "terraform or fresh_clone or cdktn" || status=$?
+    # loadgroup: each test goes to the next free worker (the applies and plans spread over both), except tests of
+    # one xdist_group (quick-deploy's two runs share one deployment), which stay together.
+    pipenv run pytest -m "terraform or fresh_clone or cdktn" --dist loadgroup || status=$?
     [ "$status" -eq 5 ] && { say "the integration tier collected no test"; status=0; }
     exit "$status"
     ;;

@@ -39,11 +39,13 @@ class AwsContext:
             )
         else:
             self.session = boto3.Session(region_name=region)
+        # boto3 reads AWS_ENDPOINT_URL from the process environment; emulator mode sets it in ``environ`` only.
+        self.endpoint_url = environ.get("AWS_ENDPOINT_URL") or None
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, config=_CLIENT_CONFIG)
+            self._clients[service] = self.session.client(service, config=_CLIENT_CONFIG, endpoint_url=self.endpoint_url)
         return self._clients[service]
 
 

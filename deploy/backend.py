@@ -44,20 +44,25 @@ def ensure_state_backend(
     tags: dict[str, str],
     timeout: float = 120.0,
     interval: float = 2.0,
+    tls_only: bool = True,
 ) -> BackendResult:
-    bucket_created, bucket_changes = ensure_bucket(s3, bucket, region, account_id, tags)
+    """``tls_only=False`` (emulator mode only) leaves out the aws:SecureTransport statement, which emulators
+    cannot evaluate (moto denies every object read under it)."""
+    bucket_created, bucket_changes = ensure_bucket(s3, bucket, region, account_id, tags, tls_only=tls_only)
     table_created, table_changes = ensure_lock_table(dynamodb, table, tags, timeout=timeout, interval=interval)
     return BackendResult(bucket_created, table_created, tuple(bucket_changes + table_changes))
 
 
-def ensure_bucket(s3: Any, bucket: str, region: str, account_id: str, tags: dict[str, str]) -> tuple[bool, list[str]]:
+def ensure_bucket(
+    s3: Any, bucket: str, region: str, account_id: str, tags: dict[str, str], *, tls_only: bool = True
+) -> tuple[bool, list[str]]:
     created = not _bucket_exists(s3, bucket, region, account_id)
     changes = []
     if created:
         _create_bucket(s3, bucket, region)
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
         changes.append(f"bucket {bucket} created")
-    changes += [f"bucket {bucket}: {change}" for change in _ensure_bucket_settings(s3, bucket)]
+    changes += [f"bucket {bucket}: {change}" for change in _ensure_bucket_settings(s3, bucket, tls_only)]
     return created, changes
 
 
@@ -107,7 +112,7 @@ def _create_bucket(s3: Any, bucket: str, region: str) -> None:
             raise
 
 
-def _ensure_bucket_settings(s3: Any, bucket: str) -> list[str]:
+def _ensure_bucket_settings(s3: Any, bucket: str, tls_only: bool) -> list[str]:
     changes = []
     if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
@@ -123,6 +128,8 @@ def _ensure_bucket_settings(s3: Any, bucket: str) -> list[str]:
     if _public_access_block(s3, bucket) != _PUBLIC_ACCESS_BLOCK:
         s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=_PUBLIC_ACCESS_BLOCK)
         changes.append("public access blocked")
+    if not tls_only:
+        return changes
     policy = _bucket_policy(s3, bucket)
     if not any(statement.get("Sid") == TLS_ONLY_SID for statement in policy["Statement"]):
         policy["Statement"].append(tls_only_statement(bucket))

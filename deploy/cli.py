@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy.aws import AwsContext, describe_aws_error
 from deploy.boltdb import reset_boltdb
 from deploy.console import Console
+from deploy.emulator import ENDPOINT_VARIABLE, with_endpoint
 from deploy.errors import DeployError
 from deploy.inputs import DeployRequest, Mode, SecretInputs
 from deploy.names import BOLTDB_PATH, SECRET_KEYS
@@ -60,6 +61,7 @@ environment:
   TF_STACK_REGION, TF_STACK_NAME, TF_VERSION   override aws_region, stack_name, terraform_version
   INFRACOST_API_KEY, OPENAI_API_KEY, SLACK_WEBHOOK_URL   optional secret values (stored when the feature is on)
   GITHUB_API_URL               GitHub API (GitHub Enterprise: https://HOST/api/v3)
+  STACKKIT_AWS_ENDPOINT        an AWS emulator's URL, as --aws-endpoint (LocalStack: http://localhost:4566)
 
 examples:
   ATLANTIS_GITHUB_TOKEN=... %(prog)s --org mycompany
@@ -88,6 +90,12 @@ def _positive(text: str) -> float:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-e", "--environment", default="prod", help="config/<ENVIRONMENT>.tfvars (default: prod)")
+    parser.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        help=f"emulator mode: send every AWS call (boto3 and Terraform) to this AWS emulator, e.g. LocalStack "
+        f"http://localhost:4566; S3 path-style, no TLS-only state bucket policy (default: {ENDPOINT_VARIABLE})",
+    )
     parser.add_argument(
         "--config-dir", type=Path, help="folder of <env>.tfvars files (default: STACKKIT_CONFIG_DIR or ./config)"
     )
@@ -196,8 +204,9 @@ def main(
     try:
         if arguments and arguments[0] in commands:
             name, options = arguments[0], commands[arguments[0]].parse_args(arguments[1:])
-            return _run_command(name, options, environ, console)
+            return _run_command(name, options, with_endpoint(environ, options.aws_endpoint), console)
         options = deploy_parser().parse_args(arguments)
+        environ = with_endpoint(environ, options.aws_endpoint)
         inputs = SecretInputs.collect(environ, options.github_token, options.openai_key)
         run_deploy(_deploy_request(options, environ), inputs, environ, console)
         return 0

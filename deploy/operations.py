@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from deploy.aws import AwsContext, error_code
 from deploy.console import Console, Progress
 from deploy.ecs import ServiceRef, describe_service, is_healthy, target_health
+from deploy.emulator import prepare_stack
 from deploy.environment import child_environment
 from deploy.errors import DeployError
 from deploy.inputs import check_app_key, check_github_token
@@ -208,7 +209,7 @@ def destroy(
             synthesize(config, config_dir, outdir, env, console)
     with progress.step(3):
         terraform = Terraform(binary, stack_dir, env, console)
-        terraform.init(BackendSettings.of(config))
+        terraform.init(BackendSettings.of(config, use_path_style=prepare_stack(stack_dir, environ)))
         terraform.destroy()
     console.say(
         f"Kept: secret {config.secret_name}, state bucket {config.state_bucket}, lock table {config.lock_table} "

@@ -13,6 +13,7 @@ from deploy.backend import ensure_state_backend
 from deploy.config_stage import StagedConfig
 from deploy.console import Console, Progress, bullet_list
 from deploy.cost_estimate import monthly_estimate_line
+from deploy.emulator import emulator_endpoint, prepare_stack
 from deploy.environment import child_environment
 from deploy.errors import DeployError
 from deploy.github import GitHubClient
@@ -72,7 +73,7 @@ def run_deploy(request: DeployRequest, inputs: SecretInputs, environ: Mapping[st
             return
         config = staged.config
         with progress.step(3):
-            _bootstrap_backend(config, aws, preflight.account_id, request.poll_interval, console)
+            _bootstrap_backend(config, aws, preflight.account_id, request.poll_interval, environ, console)
         with progress.step(4):
             values = _write_secrets(config, aws, preflight, console)
         with progress.step(5):
@@ -195,7 +196,12 @@ def _dry_run(
 
 
 def _bootstrap_backend(
-    config: AtlantisConfig, aws: AwsContext, account_id: str, interval: float, console: Console
+    config: AtlantisConfig,
+    aws: AwsContext,
+    account_id: str,
+    interval: float,
+    environ: Mapping[str, str],
+    console: Console,
 ) -> None:
     result = ensure_state_backend(
         aws.client("s3"),
@@ -206,7 +212,11 @@ def _bootstrap_backend(
         account_id=account_id,
         tags=resource_tags(config, f"{config.org_name.lower()}-state-backend"),
         interval=min(interval, 2.0),
+        tls_only=emulator_endpoint(environ) is None,
     )
+    endpoint = emulator_endpoint(environ)
+    if endpoint:
+        console.note(f"emulator mode ({endpoint}): S3 path-style; no TLS-only statement on {config.state_bucket}")
     for change in result.changes:
         console.note(change)
     if not result.changes:
@@ -280,7 +290,7 @@ def _terraform(
     env = child_environment(environ, console.protected)
     env.setdefault("TF_PLUGIN_CACHE_DIR", str(_plugin_cache(environ)))
     terraform = Terraform(binary, stack_dir, env, console)
-    terraform.init(BackendSettings.of(config))
+    terraform.init(BackendSettings.of(config, use_path_style=prepare_stack(stack_dir, environ)))
     if terraform.plan():
         console.confirm(f"Apply this plan to {config.stack_name}?", "yes", request.assume_yes)
         terraform.apply()

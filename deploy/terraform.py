@@ -32,13 +32,17 @@ class BackendSettings:
     key: str
     region: str
     dynamodb_table: str
+    use_path_style: bool = False  # emulator mode (deploy/emulator.py)
 
     @classmethod
-    def of(cls, config: AtlantisConfig) -> BackendSettings:
-        return cls(config.state_bucket, config.state_key, config.aws_region, config.lock_table)
+    def of(cls, config: AtlantisConfig, *, use_path_style: bool = False) -> BackendSettings:
+        return cls(config.state_bucket, config.state_key, config.aws_region, config.lock_table, use_path_style)
 
     def arguments(self) -> list[str]:
-        return [f"-backend-config={name}={value}" for name, value in vars(self).items()]
+        values = {name: value for name, value in vars(self).items() if value is not False}
+        return [
+            f"-backend-config={name}={str(value).lower() if value is True else value}" for name, value in values.items()
+        ]
 
 
 def find_terraform(environ: Mapping[str, str]) -> str:

@@ -85,12 +85,15 @@ def synthesize(configs: list[AtlantisConfig], outdir: str | None) -> list[str]:
 
 
 def _keep_terraform_working_state(old: Path, new: Path) -> None:
-    """Carry each stack's ``.terraform`` folder and lock file over, so a re-synth does not force a new init."""
+    """Carry each stack's ``.terraform`` folder and lock file over, so a re-synth does not force a new init, and
+    the Terraform override files (``*_override.tf.json``) a user keeps beside ``cdk.tf.json``, as the cdktf CLI
+    does (it removes only orphaned stack folders: @cdktf/cli-core 0.21.0 src/lib/synth-stack.js:175-177)."""
     for stack_dir in (old / "stacks").glob("*") if (old / "stacks").is_dir() else []:
         destination = new / "stacks" / stack_dir.name
         if not destination.is_dir():
             continue
-        for name in (".terraform", ".terraform.lock.hcl"):
+        overrides = [path.name for path in stack_dir.glob("*_override.tf*")]
+        for name in (".terraform", ".terraform.lock.hcl", *overrides):
             if (stack_dir / name).exists() and not (destination / name).exists():
                 (stack_dir / name).rename(destination / name)
 

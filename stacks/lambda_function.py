@@ -6,7 +6,9 @@ The zip holds the package folder itself (``<package>/handler.py``), so the runti
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +25,29 @@ RUNTIME = "python3.12"
 
 
 def stage_package(package: str) -> Path:
-    """Copy lambda/<package> (sources only, no caches) into build/lambda-src/<package>/<package>."""
+    """Copy lambda/<package> (sources only, no caches) into build/lambda-src/<package>/<digest>/<package>.
+
+    The folder is named after the sources' digest and made by renaming a private copy into place, so two syntheses
+    running at once in one checkout (two test workers, a CI job beside a developer) never see a half-written copy.
+    """
     source = LAMBDA_SOURCE / package
     if not (source / "handler.py").is_file():
         raise FileNotFoundError(f"{source}/handler.py is missing; expected the Lambda package there")
-    root = STAGING / package
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(source, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_file() and not ignore(str(path.parent), [path.name]) and "tests" not in relative.parts:
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    root = STAGING / package / digest.hexdigest()[:16]
+    if not (root / package).is_dir():
+        root.parent.mkdir(parents=True, exist_ok=True)
+        private = Path(tempfile.mkdtemp(dir=root.parent, prefix=".staging-"))
+        shutil.copytree(source, private / package, ignore=ignore)
+        try:
+            private.rename(root)
+        except OSError:  # another synthesis put the same sources in place first
+            shutil.rmtree(private, ignore_errors=True)
     return root
 
 

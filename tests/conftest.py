@@ -87,6 +87,28 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "secret_name": '"budget-atlantis-secrets"',
         **BUDGET_FILL_INS,
     },
+    "prod_full_bedrock": {
+        "stack_name": '"full-bedrock-stack"',
+        "secret_name": '"prodbedrock-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "route53_zone_name": '"example.com"',
+        "alarm_emails": '["ops@example.com", "oncall@example.com"]',
+        "enable_slack_notifications": "true",
+        "enable_ai_reviewer": "true",
+        "ai_provider": '"bedrock"',
+        "enable_infracost": "true",
+        "atlantis_image": f'"{FAKE_ACCOUNT}.dkr.ecr.ap-northeast-2.amazonaws.com/atlantis-infracost:v0.47.1-infracost0.10.41"',
+    },
+    "prod_cognito": {
+        "stack_name": '"cognito-stack"',
+        "secret_name": '"cognito-atlantis-secrets"',
+        "custom_domain": '"atlantis.example.com"',
+        "route53_zone_name": '"example.com"',
+        "auth_mode": '"cognito"',
+        "cognito_user_pool_arn": f'"arn:aws:cognito-idp:ap-northeast-2:{FAKE_ACCOUNT}:userpool/ap-northeast-2_AbCdEf123"',
+        "cognito_user_pool_client_id": '"4example0client0id"',
+        "cognito_user_pool_domain": '"atlantis-login"',
+    },
     "prod_minimal_keys": {
         "stack_name": '"aws-keys-stack"',
         "secret_name": '"aws-keys-atlantis-secrets"',
@@ -177,3 +199,34 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("TF_", "STACKKIT_", "ATLANTIS_", "CDKTF_")):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line saying whether the terraform tier ran or was skipped (and why), so a skip is never silent."""
+    if "terraform" not in (config.getoption("markexpr") or "").replace("not terraform", ""):
+        return
+    counts: dict[str, int] = {}
+    reasons: list[str] = []
+    for category in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(category, []):
+            if "terraform" not in getattr(report, "keywords", {}):
+                continue
+            if category in ("passed", "failed") and report.when != "call":
+                continue
+            counts[category] = counts.get(category, 0) + 1
+            if category == "skipped" and isinstance(report.longrepr, tuple):
+                reasons.append(
+                    str(report.longrepr[2]).removeprefix("Skipped: ").removeprefix("terraform tests skipped: ")
+                )
+    ran = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("error", 0)
+    from tests.terraform.harness import find_mirror, mirror_roots
+
+    mirror = find_mirror(mirror_roots(os.environ))
+    pinned = f"; provider constraint set to the mirrored hashicorp/aws {mirror[1]}" if mirror and ran else ""
+    line = (
+        f"terraform tests: {ran} ran ({counts.get('passed', 0)} passed, "
+        f"{counts.get('failed', 0) + counts.get('error', 0)} failed), {counts.get('skipped', 0)} skipped{pinned}"
+    )
+    if reasons:
+        line += f" - skip reason: {sorted(set(reasons))[0]}"
+    terminalreporter.write_line(line, bold=True)

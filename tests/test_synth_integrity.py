@@ -141,9 +141,11 @@ def test_resynth_keeps_terraform_working_state(tmp_path: Path, scenario_configs:
     (stack_dir / ".terraform").mkdir()
     (stack_dir / ".terraform" / "marker").write_text("providers")
     (stack_dir / ".terraform.lock.hcl").write_text("# lock")
+    (stack_dir / "local_override.tf.json").write_text("{}")
     synthesize([config], str(outdir))
     assert (stack_dir / ".terraform" / "marker").read_text() == "providers"
     assert (stack_dir / ".terraform.lock.hcl").read_text() == "# lock"
+    assert (stack_dir / "local_override.tf.json").read_text() == "{}", "override files survive, as with cdktf synth"
 
 
 def test_cdktf_cli_synth_produces_the_same_stacks(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ class RecordingMotoServer:
     def reset(self) -> None:
         """Forget every resource and every recorded operation (moto's own reset API)."""
         request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10):
+        with urllib.request.urlopen(request, timeout=60):  # rebuilding IAM with AWS-managed policies takes a while
             pass
         self.log.clear()
 
