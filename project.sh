@@ -91,10 +91,11 @@ ensure_pipenv() {  # $1: the project venv to prepare (default .venv)
 install_python() {  # $1: "--dev" for test tooling, empty for runtime only; the lock of PIPENV_PIPFILE (default ./Pipfile)
   local pipfile=${PIPENV_PIPFILE:-$PWD/Pipfile} venv sync=(pipenv sync ${1:-}) synced
   venv=$(dirname "$pipfile")/.venv  # PIPENV_VENV_IN_PROJECT: beside the Pipfile
+  venv=${venv#"$PWD"/}
   synced="$(cksum <"$pipfile.lock") ${sync[*]}"
   if ! grep -qxF "$synced" "$venv/.synced" 2>/dev/null; then
     ensure_pipenv "$venv"
-    step "installing the ${1:+dev and }runtime packages of ${pipfile#"$PWD"/}.lock into ${venv#"$PWD"/}" "${sync[@]}"
+    step "installing the ${1:+dev and }runtime packages of ${pipfile#"$PWD"/}.lock into $venv" "${sync[@]}"
     echo "$synced" >>"$venv/.synced"
   fi
 }
