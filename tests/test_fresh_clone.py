@@ -30,7 +30,9 @@ from stacks.config import PROJECT_ROOT
 from tests.deploy_fakes.aws import RecordingMotoServer
 from tests.deploy_fakes.helpers import REGION
 
-pytestmark = pytest.mark.fresh_clone
+# One worker runs the whole module, so the fresh clone and its installs happen once (the integration tier uses
+# --dist loadgroup).
+pytestmark = [pytest.mark.fresh_clone, pytest.mark.xdist_group("fresh_clone")]
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 INSTALL_TIMEOUT_SECONDS = 900
@@ -144,6 +146,9 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory, moto: RecordingMotoSer
     clone.home.mkdir()
     subprocess.run(["git", "clone", "--quiet", str(PROJECT_ROOT), str(clone.folder)], check=True, timeout=120)
     environment = new_user_environment(clone.home, moto.endpoint)
+    # moto keeps its resources per process: forget what a test that ran earlier in this worker left (for example
+    # the Atlantis secret with a GitHub token, which would make the dry run check that token against GitHub).
+    moto.reset()
     for name, command in (
         ("quick-deploy", ["./quick-deploy.sh", "--org", "acme", "--dry-run"]),
         ("synth", ["./project.sh", "synth"]),
