@@ -15,6 +15,7 @@ from typing import Any
 
 from stacks.config import PROJECT_ROOT, AtlantisConfig
 from stacks.iam import assume_role_policy, policy_document
+from stacks.lambda_archive import archive
 from stacks.machinery.aws import aws
 from stacks.machinery.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.queues import dead_letter_queue
@@ -83,7 +84,8 @@ class PythonLambda(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = function_name
-        asset = TerraformAsset(self, "code", path=str(stage_package(package)), type=AssetType.ARCHIVE)
+        code = archive(stage_package(package), package)
+        asset = TerraformAsset(self, "code", path=str(code), type=AssetType.FILE)
         self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self,
             "log-group",
