@@ -4,7 +4,8 @@
 #   ./project.sh synth     install runtime dependencies, synthesize every config/*.tfvars into cdktf.out/
 #   ./project.sh test      install everything the tests need (dev packages, cdktf-cli, checkov), run the fast suite
 #                          (arguments after `test` go to pytest: ./project.sh test tests/test_config.py)
-#   ./project.sh test-integration   the slower tier: real terraform + AWS provider against moto, fresh-clone installs
+#   ./project.sh test-integration   the slower tier: real terraform + AWS provider against moto, fresh-clone installs,
+#                          CDK Terrain parity, cold synths (arguments go to pytest too)
 #   ./project.sh lint      ruff + mypy
 #   ./project.sh install   runtime dependencies only (./quick-deploy.sh runs this; it does nothing when up to date)
 #   STACKKIT_FRAMEWORK=cdktn ./project.sh ...   the same jobs on CDK Terrain instead of cdktf (README "Moving to CDK Terrain")
@@ -159,15 +160,17 @@ case "${1:-}" in
     pipenv run pytest "$@"
     ;;
   test-integration)
+    shift
     check_node
     install_python --dev
     install_node
     install_both_frameworks
-    say "running the integration tier (markers: terraform, fresh_clone, cdktn)"
+    say "running the integration tier (markers: terraform, fresh_clone, cdktn, machinery)"
     status=0
-    # loadgroup: each test goes to the next free worker (the applies and plans spread over both), except tests of
-    # one xdist_group (quick-deploy's two runs share one deployment), which stay together.
-    pipenv run pytest -m "terraform or fresh_clone or cdktn" --dist loadgroup || status=$?
+    # loadgroup: each test goes to the next free worker, except the tests of one xdist_group (quick-deploy's two runs
+    # share one deployment, the fresh-clone tests one clone), which stay together. Four workers on two cores: most
+    # of this tier waits (the AWS provider's waiters, downloads from PyPI), and --durations shows where it does not.
+    pipenv run pytest -m integration -n 4 --dist loadgroup --durations=15 "$@" || status=$?
     [ "$status" -eq 5 ] && { say "the integration tier collected no test"; status=0; }
     exit "$status"
     ;;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from costs.readme import BUDGET_FILL_INS
 from stacks.config import AtlantisConfig, load_config
+from tests import synth_cache
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO / "config"
@@ -155,13 +157,23 @@ def scenario_configs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Atla
 
 
 @pytest.fixture(scope="session")
-def synth_outdir(scenario_configs: dict[str, AtlantisConfig], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every scenario synthesized in one app: one jsii runtime and one provider import for the whole session."""
+def synth_outdir(
+    scenario_configs: dict[str, AtlantisConfig], tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Path:
+    """Every scenario synthesized, as one app with them all writes it. The synths are shared (tests/synth_cache.py):
+    the xdist workers split them, and a later run on the same code (the integration tier after the fast suite)
+    reuses them."""
     from stacks.app import synthesize
 
-    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    synthesize(list(scenario_configs.values()), str(outdir))
-    return outdir
+    cache = pytestconfig.cache.mkdir("stackkit-synth") if pytestconfig.cache else tmp_path_factory.getbasetemp().parent
+    outdirs = synth_cache.synthesize_shared(
+        cache / "entries",
+        scenario_configs,
+        synthesize,
+        code=synth_cache.code_digest(),
+        start=synth_cache.worker_start(len(scenario_configs)),
+    )
+    return synth_cache.merge(outdirs, tmp_path_factory.mktemp("synth") / "cdktf.out")
 
 
 @pytest.fixture(scope="session")
@@ -201,10 +213,21 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+INTEGRATION_MARKERS = ("terraform", "fresh_clone", "cdktn", "machinery")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's -m selection reads the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of the integration tier also carries the ``integration`` marker, which the two tiers select on."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in INTEGRATION_MARKERS):
+            item.add_marker(pytest.mark.integration)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """One line saying whether the terraform tier ran or was skipped (and why), so a skip is never silent."""
-    if "terraform" not in (config.getoption("markexpr") or "").replace("not terraform", ""):
-        return
+    if not re.search(r"(?<!not )\b(terraform|integration)\b", config.getoption("markexpr") or ""):
+        return  # the terraform tests were not selected
     counts: dict[str, int] = {}
     reasons: list[str] = []
     for category in ("passed", "failed", "skipped", "error"):

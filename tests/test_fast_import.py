@@ -26,6 +26,9 @@ from stacks.machinery.selection import FRAMEWORK, FRAMEWORKS
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.synth
+# The three synths run main.py whole, one with the full provider import (over 1 GiB, most of a core for a while):
+# the tests that read them are in the integration tier.
+machinery = pytest.mark.machinery
 
 PROVIDER_PACKAGE = FRAMEWORK.provider_package  # cdktf_cdktf_provider_aws, or cdktn_provider_aws on CDK Terrain
 FALLBACK_WARNING = "warning: fast AWS provider import failed"
@@ -138,6 +141,7 @@ def assert_same_output(actual: Path, expected: Path) -> None:
 # --- a) output equality ---------------------------------------------------------------------------------------
 
 
+@machinery
 def test_fast_import_synthesizes_byte_identical_output(synths: dict[str, Synth]) -> None:
     files = output_files(synths["full"].outdir)
     assert "manifest.json" in files
@@ -208,6 +212,7 @@ def test_only_stacks_framework_imports_cdktf_and_constructs() -> None:
     assert files_where(imports_cdktf_or_constructs) == {"stacks/machinery/framework.py"}
 
 
+@machinery
 def test_fast_synth_never_runs_the_provider_package_init(synths: dict[str, Synth]) -> None:
     fast, full = synths["fast"].report, synths["full"].report
     assert fast["mode"] == "fast"
@@ -229,11 +234,13 @@ def provider_init_is_lazy() -> bool:
     return "\ndef __getattr__(name: str)" in Path(spec.origin).read_text("utf-8")
 
 
+@machinery
 def test_every_provider_submodule_comes_through_the_fast_namespace(synths: dict[str, Synth]) -> None:
     report = synths["fast"].report
     assert set(report["submodules"]) - {"_jsii"} == set(report["through_namespace"])
 
 
+@machinery
 def test_every_synthesized_aws_type_was_loaded_through_the_fast_namespace(synths: dict[str, Synth]) -> None:
     needed = set()
     for stack_file in synths["fast"].outdir.glob("stacks/*/cdk.tf.json"):
@@ -249,6 +256,7 @@ def test_every_synthesized_aws_type_was_loaded_through_the_fast_namespace(synths
 # --- c) fallback ----------------------------------------------------------------------------------------------
 
 
+@machinery
 def test_broken_fast_path_falls_back_with_one_warning_and_same_output(synths: dict[str, Synth]) -> None:
     fallback = synths["fallback"]
     warnings = [line for line in fallback.stderr_lines() if line.startswith(FALLBACK_WARNING)]
@@ -264,6 +272,7 @@ def test_broken_fast_path_falls_back_with_one_warning_and_same_output(synths: di
 # --- d) clean output ------------------------------------------------------------------------------------------
 
 
+@machinery
 @pytest.mark.parametrize("variant", ["fast", "full", "fallback"])
 def test_synth_stderr_holds_only_our_warnings_and_the_summary(synths: dict[str, Synth], variant: str) -> None:
     synth = synths[variant]

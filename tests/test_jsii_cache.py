@@ -153,6 +153,7 @@ def cold_synth(tmp_path_factory: pytest.TempPathFactory) -> ColdSynth:
     return ColdSynth(cold, warm, scratch / "jsii-package-cache")
 
 
+@pytest.mark.machinery  # runs jsii's own kernel or index builder (node) to compare: integration tier
 @pytest.mark.parametrize("package", SMALL_PACKAGES)
 def test_index_of_small_assemblies_is_byte_identical_to_jsii(package: str, tmp_path: Path) -> None:
     unpacked = tmp_path / "unpacked"
@@ -163,6 +164,7 @@ def test_index_of_small_assemblies_is_byte_identical_to_jsii(package: str, tmp_p
     assert json.loads(ours[MANIFEST_FILE])["assemblyMetadata"]["name"] == Assembly.of_package(package).name
 
 
+@pytest.mark.machinery  # main.py cold and warm in subprocesses: integration tier
 def test_provider_index_written_by_a_cold_synth_is_byte_identical_to_jsii(
     cold_synth: ColdSynth, tmp_path: Path
 ) -> None:
@@ -252,6 +254,7 @@ def test_malformed_assembly_is_refused_with_the_offset(tmp_path: Path) -> None:
 # --- the cache entry is the one jsii would write, and jsii takes it as it is --------------------------------------
 
 
+@pytest.mark.machinery  # runs jsii's own kernel or index builder (node) to compare: integration tier
 def test_prefilled_entries_equal_the_entries_jsii_writes(tmp_path: Path, cache_root: Path) -> None:
     by_jsii = tmp_path / "filled-by-jsii"
     jsii_loads_the_framework(by_jsii)
@@ -267,6 +270,7 @@ def test_prefilled_entries_equal_the_entries_jsii_writes(tmp_path: Path, cache_r
     assert cache_root.stat().st_mode & 0o777 == 0o700  # private, as jsii makes it
 
 
+@pytest.mark.machinery  # runs jsii's own kernel or index builder (node) to compare: integration tier
 def test_jsii_loads_from_the_prefilled_entries_without_rewriting_them(cache_root: Path) -> None:
     jsii_cache.prefill(SMALL_PACKAGES)
     before = {path: path.stat().st_mtime_ns for path in cache_root.rglob("*") if path.name != MARKER_FILE}
@@ -277,6 +281,7 @@ def test_jsii_loads_from_the_prefilled_entries_without_rewriting_them(cache_root
     assert after == before  # no new entry, nothing unpacked or indexed again
 
 
+@pytest.mark.machinery  # runs jsii's own kernel or index builder (node) to compare: integration tier
 def test_default_cache_root_is_the_one_jsii_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No JSII_RUNTIME_PACKAGE_CACHE_ROOT: jsii fills its default cache, and prefill finds exactly those entries."""
     home = tmp_path / "home"
@@ -314,6 +319,7 @@ def test_warm_cache_is_checked_without_reading_the_tarballs(cache_root: Path, mo
     assert time.perf_counter() - started < 0.05
 
 
+@pytest.mark.machinery  # main.py cold and warm in subprocesses: integration tier
 def test_cold_synth_peaks_under_700_mib_with_unchanged_output(cold_synth: ColdSynth) -> None:
     """The issue's done-when, in the suite (the benchmark measures it against the naive app too)."""
     peak_mib = cold_synth.cold.tree_rss_kib / 1024
@@ -384,6 +390,7 @@ def dead_pid() -> int:
     return process.pid
 
 
+@pytest.mark.machinery  # runs jsii's own kernel or index builder (node) to compare: integration tier
 @pytest.mark.parametrize(
     "holder",
     [
@@ -440,6 +447,7 @@ def test_two_processes_prefilling_at_once_fill_each_entry_once(tmp_path: Path) -
     assert leftovers == []  # no lock or temporary file next to the entries
 
 
+@pytest.mark.machinery  # main.py cold and warm in subprocesses: integration tier
 def test_prefill_neither_imports_the_packages_nor_starts_jsii(cold_synth: ColdSynth, tmp_path: Path) -> None:
     """Checks all three entries (complete, from the cold synth), then fills the small ones in an empty cache."""
     probe = """
