@@ -8,6 +8,7 @@ Importing this module also silences jsii's Node.js end-of-life banner, which use
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -34,27 +35,10 @@ if os.environ.get("STACKKIT_PROVIDER_IMPORT") != "full":
     prefill()
 
 # Imported only now: the environment above must be set before jsii starts. The type checker reads cdktf's names; at
-# run time CDK Terrain (the same constructs API, github.com/open-constructs/cdk-terrain) provides the same classes.
-if TYPE_CHECKING or FRAMEWORK.name == "cdktf":
+# run time the selected framework provides them (CDK Terrain has the same constructs API,
+# github.com/open-constructs/cdk-terrain), bound here by name from __all__.
+if TYPE_CHECKING:
     from cdktf import (
-        Annotations,
-        App,
-        Aspects,
-        AssetType,
-        Fn,
-        IAspect,
-        S3Backend,
-        TerraformAsset,
-        TerraformOutput,
-        TerraformResource,
-        TerraformResourceLifecycle,
-        TerraformStack,
-        TerraformVariable,
-        Testing,
-        Token,
-    )
-else:
-    from cdktn import (  # type: ignore[no-redef]
         Annotations,
         App,
         Aspects,
@@ -92,3 +76,6 @@ __all__ = [
     "Testing",
     "Token",
 ]
+
+_framework = importlib.import_module(FRAMEWORK.core_package)
+globals().update({name: getattr(_framework, name) for name in __all__ if name not in ("Construct", "IConstruct")})
