@@ -23,7 +23,8 @@ from stacks.machinery.selection import FRAMEWORKS
 from tests.conftest import REPO, SCENARIOS, write_scenario
 from tools.framework_parity import compare_outputs, provider_address
 
-pytestmark = pytest.mark.cdktn
+# One worker runs the module: its fixture synthesizes everything with both frameworks (--dist loadgroup).
+pytestmark = [pytest.mark.cdktn, pytest.mark.xdist_group("cdktn_parity")]
 
 SYNTH_TIMEOUT_SECONDS = 600
 TERRAFORM_TIMEOUT_SECONDS = 300

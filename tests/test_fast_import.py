@@ -25,7 +25,8 @@ import pytest
 from stacks.machinery.selection import FRAMEWORK, FRAMEWORKS
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.synth
+# One worker runs the module's integration tests: the three synths run once (--dist loadgroup).
+pytestmark = [pytest.mark.synth, pytest.mark.xdist_group("fast_import")]
 # The three synths run main.py whole, one with the full provider import (over 1 GiB, most of a core for a while):
 # the tests that read them are in the integration tier.
 machinery = pytest.mark.machinery

@@ -31,7 +31,8 @@ from stacks.machinery.jsii_cache import DEFS_FILE, INDEX_FILE, MANIFEST_FILE, MA
 from stacks.machinery.selection import FRAMEWORK
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.synth
+# One worker runs the module's integration tests: cold_synth runs main.py cold and warm once (--dist loadgroup).
+pytestmark = [pytest.mark.synth, pytest.mark.xdist_group("jsii_cache")]
 
 INDEX_FILES = (MANIFEST_FILE, INDEX_FILE, DEFS_FILE)
 SMALL_PACKAGES = ("constructs", FRAMEWORK.core_package)  # the framework in use: cdktf, or cdktn on CDK Terrain
