@@ -7,6 +7,7 @@ unchanged file costs nothing. The first synth of a stack with such a Lambda need
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -32,7 +33,19 @@ def layer_directory(package: str) -> Path:
     marker = root.with_name(root.name + ".complete")
     if marker.is_file() and root.is_dir():
         return root
-    # A private staging folder per process: parallel test workers may build the same layer at once.
+    LAYERS.mkdir(parents=True, exist_ok=True)
+    # Two syntheses at once (test workers, CI beside a developer): the second waits for the first one's pip instead of
+    # downloading the same packages again.
+    with root.with_name(root.name + ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (marker.is_file() and root.is_dir()):
+            _install(requirements, root)
+            marker.write_text(digest)
+    return root
+
+
+def _install(requirements: Path, root: Path) -> None:
+    """pip into a private staging folder, renamed into place when complete."""
     staging = root.with_name(f"{root.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     command = [
@@ -41,16 +54,13 @@ def layer_directory(package: str) -> Path:
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
         last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
         raise LayerBuildError(
-            f"could not install lambda/{package}/requirements.txt for the Lambda runtime ({last}); "
+            f"could not install {requirements.relative_to(PROJECT_ROOT)} for the Lambda runtime ({last}); "
             "expected access to PyPI on the first synth"
         )
     for scratch in (staging / "python" / "bin", *staging.rglob("__pycache__")):
         shutil.rmtree(scratch, ignore_errors=True)
-    try:
-        staging.rename(root)
-    except OSError:  # another process finished first; its result is identical
-        shutil.rmtree(staging, ignore_errors=True)
-    marker.write_text(digest)
-    return root
+    shutil.rmtree(root, ignore_errors=True)  # a folder without its marker: an earlier build stopped halfway
+    staging.rename(root)
