@@ -224,6 +224,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist's
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """The integration tier's --dist loadgroup, long units first (tests/xdist_scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.xdist_scheduling import LongFirstScheduling
+
+    return LongFirstScheduling(config, log)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """One line saying whether the terraform tier ran or was skipped (and why), so a skip is never silent."""
     if not re.search(r"(?<!not )\b(terraform|integration)\b", config.getoption("markexpr") or ""):

@@ -16,6 +16,7 @@ from tests.terraform.harness import (
     error_lines,
     find_mirror,
     find_toolchain,
+    planned_actions,
     validation_errors,
     without_resource_types,
 )
@@ -78,6 +79,51 @@ def test_error_lines_name_the_resource() -> None:
         "\u2502   with aws_efs_backup_policy.storage_backup,\n\u2502   on cdk.tf.json line 610\n\u2575\n"
     )
     assert error_lines(output) == ["aws_efs_backup_policy.storage_backup: creating EFS Backup Policy: timeout"]
+
+
+def ui_message(**fields: object) -> str:
+    """One line of terraform's machine-readable UI (``-json``)."""
+    return json.dumps({"@level": "info", "@module": "terraform.ui", **fields})
+
+
+def test_json_errors_are_one_line_each_naming_the_resource() -> None:
+    output = "\n".join(
+        [
+            ui_message(type="version", terraform="1.11.4"),
+            ui_message(
+                **{"@level": "error", "@message": "Error: creating EFS Backup Policy: timeout"},
+                type="diagnostic",
+                diagnostic={"severity": "error", "summary": "creating EFS Backup Policy: timeout",
+                            "address": "aws_efs_backup_policy.storage_backup"},
+            ),
+            ui_message(**{"@level": "error", "@message": "Error: no valid credential sources"}, type="diagnostic"),
+        ]
+    )  # fmt: skip
+    assert error_lines(output) == [
+        "aws_efs_backup_policy.storage_backup: creating EFS Backup Policy: timeout",
+        "Error: no valid credential sources",
+    ]
+
+
+def test_planned_actions_are_read_from_the_plans_json_messages() -> None:
+    def change(address: str, action: str) -> str:
+        return ui_message(type="planned_change", change={"resource": {"addr": address}, "action": action})
+
+    output = "\n".join(
+        [
+            ui_message(type="version", terraform="1.11.4"),
+            change("aws_vpc.main", "create"),
+            change('aws_subnet.private["a"]', "create"),
+            change("data.aws_iam_policy_document.task", "read"),
+            change("aws_ecs_service.service", "update"),
+            ui_message(type="change_summary", changes={"add": 2, "change": 1}),
+        ]
+    )
+    assert planned_actions(output) == [
+        ("aws_vpc.main", "create"),
+        ('aws_subnet.private["a"]', "create"),
+        ("aws_ecs_service.service", "update"),
+    ]
 
 
 def stack_with(tmp_path: Path, document: dict[str, object]) -> StackCopy:

@@ -268,7 +268,11 @@ def terraform(
 
 
 def error_lines(output: str) -> list[str]:
-    """``<address>: <error>`` for each ``Error:`` block of terraform's human output."""
+    """``<address>: <error>`` for each error of terraform's output: its ``Error:`` blocks, or with ``-json`` its
+    error diagnostics."""
+    diagnosed = [line for line in map(_json_error, output.splitlines()) if line]
+    if diagnosed:
+        return diagnosed
     lines = output.splitlines()
     found = []
     for index, line in enumerate(lines):
@@ -281,6 +285,32 @@ def error_lines(output: str) -> list[str]:
         )
         found.append(f"{address}: {match.group(1)}" if address else match.group(1))
     return found or [line.strip() for line in lines if line.strip()][-3:]
+
+
+def _json_error(line: str) -> str | None:
+    """One line for an error message of terraform's machine-readable UI (``-json``), None for anything else."""
+    if not line.startswith("{"):
+        return None
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(message, dict) or message.get("@level") != "error":
+        return None
+    diagnostic = message.get("diagnostic") or {}
+    summary = str(diagnostic.get("summary") or message.get("@message") or "error")
+    return f"{diagnostic['address']}: {summary}" if diagnostic.get("address") else summary
+
+
+def planned_actions(plan_output: str) -> list[tuple[str, str]]:
+    """(address, action) of each change ``terraform plan -json`` announces (its ``planned_change`` messages), leaving
+    out reads and no-ops: what ``terraform show -json`` of the plan would list, without starting the provider again."""
+    changes = []
+    for line in plan_output.splitlines():
+        message = json.loads(line) if line.startswith("{") else {}
+        if message.get("type") == "planned_change" and message["change"]["action"] not in ("read", "noop"):
+            changes.append((message["change"]["resource"]["addr"], message["change"]["action"]))
+    return changes
 
 
 def validation_errors(diagnostics: Mapping[str, Any], provider_version: str) -> list[str]:

@@ -17,7 +17,7 @@ from tests.terraform.harness import (
     Toolchain,
     emulator_override,
     pin_override,
-    planned_changes,
+    planned_actions,
     terraform,
 )
 from tests.terraform.variants import VARIANTS
@@ -45,12 +45,13 @@ def test_variant_plans_against_the_emulator(
     env = emulator_environment(emulator.endpoint, tmp_path)
 
     terraform(toolchain, stack.path, "init", "-input=false", "-no-color", env=env, timeout=180)
-    terraform(
-        toolchain, stack.path, "plan", "-input=false", "-no-color", "-out=tfplan", *variable_values(stack), env=env
+    # -json: the planned changes come with the plan, so no `terraform show -json` starts the provider a second time.
+    planned = terraform(
+        toolchain, stack.path, "plan", "-input=false", "-json", "-out=tfplan", *variable_values(stack), env=env
     )
-    changes = planned_changes(toolchain, stack.path, "tfplan", env)
+    changes = planned_actions(planned.stdout)
 
-    assert {change.actions for change in changes} == {("create",)}, f"{variant}: a first plan only creates"
-    assert {without_index(change.address) for change in changes} == set(stack.resources()), (
+    assert {action for _, action in changes} == {"create"}, f"{variant}: a first plan only creates"
+    assert {without_index(address) for address, _ in changes} == set(stack.resources()), (
         f"{variant}: every resource of the stack is planned"
     )
