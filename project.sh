@@ -78,9 +78,21 @@ pipenv() {
   .venv-pipenv/bin/pipenv "$@"
 }
 
+# Whether a venv has every pin of a requirements file. pip freeze's output is read whole first: pip writes it line by
+# line, and `pip freeze | grep -q` stops reading at the match, so pip could fail on a broken pipe, which pipefail
+# counts as a missing pin (a fresh clone reinstalled pipenv that way under load).
+has_pins() {  # $1: venv folder, $2: requirements file
+  local installed pin
+  installed=$("$1/bin/pip" freeze 2>/dev/null) || return 1
+  while read -r pin; do
+    [[ -z "$pin" || "$pin" == \#* ]] && continue
+    grep -qxF -- "$pin" <<<"$installed" || return 1
+  done <"$2"
+}
+
 ensure_pipenv() {  # $1: the project venv to prepare (default .venv)
   local venv=${1:-.venv}
-  if [ ! -x .venv-pipenv/bin/pipenv ] || ! .venv-pipenv/bin/pip freeze 2>/dev/null | grep -qxF -f tools/pipenv-requirements.txt; then
+  if [ ! -x .venv-pipenv/bin/pipenv ] || ! has_pins .venv-pipenv tools/pipenv-requirements.txt; then
     make_venv .venv-pipenv
     step "installing pipenv into .venv-pipenv" .venv-pipenv/bin/python -m pip install -r tools/pipenv-requirements.txt
   fi
@@ -110,7 +122,7 @@ install_node() {
 
 # checkov pins its own forks of hcl2 and detect-secrets (same module names as ours), so it gets its own venv.
 install_checkov() {
-  if [ ! -x .venv-checkov/bin/checkov ] || ! .venv-checkov/bin/pip freeze 2>/dev/null | grep -qxF -f tools/checkov-requirements.txt; then
+  if [ ! -x .venv-checkov/bin/checkov ] || ! has_pins .venv-checkov tools/checkov-requirements.txt; then
     make_venv .venv-checkov
     step "installing checkov into .venv-checkov" .venv-checkov/bin/python -m pip install -r tools/checkov-requirements.txt
   fi

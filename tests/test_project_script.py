@@ -144,3 +144,41 @@ def test_a_failing_install_step_shows_its_output(project: Path) -> None:
     failed = next(i for i, line in enumerate(lines) if line.startswith("==> installing pipenv into .venv-pipenv"))
     assert re.fullmatch(r"==> installing pipenv into \.venv-pipenv \.\.\. failed in \d+\.\ds", lines[failed])
     assert "No matching distribution found for pipenv" in "\n".join(lines[failed + 1 :])
+
+
+FREEZE_LINE_BY_LINE = """#!/usr/bin/env python3
+import sys, time
+for line in ["certifi==2026.1.1", "pipenv==2026.10.3", "virtualenv==21.0.0"]:
+    try:
+        print(line, flush=True)  # pip writes freeze output through logging, a flush per line
+    except BrokenPipeError:
+        sys.exit(1)
+    time.sleep(0.2)  # a loaded machine: the reader has seen its match before the next line comes
+"""
+
+
+def shell_function(name: str) -> str:
+    text = (PROJECT_ROOT / "project.sh").read_text()
+    match = re.search(rf"^{name}\(\) \{{.*?^\}}$", text, flags=re.MULTILINE | re.DOTALL)
+    assert match, f"project.sh defines {name}()"
+    return match.group(0)
+
+
+@pytest.mark.parametrize(("pins", "expected"), [("pipenv==2026.10.3\n", 0), ("pipenv==2026.10.3\nruff==0.1\n", 1)])
+def test_pins_are_checked_against_the_whole_freeze_not_a_broken_pipe(tmp_path: Path, pins: str, expected: int) -> None:
+    """`pip freeze | grep -q` under pipefail failed when grep stopped reading before pip's last line (a fresh clone
+    reinstalled pipenv that way); has_pins reads the whole freeze first, and needs every pin."""
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "pip").write_text(FREEZE_LINE_BY_LINE)
+    (tmp_path / "venv" / "bin" / "pip").chmod(0o755)
+    (tmp_path / "requirements.txt").write_text("# pinned\n" + pins)
+    script = (
+        "set -euo pipefail\n" + shell_function("has_pins") + "\nhas_pins venv requirements.txt && echo 0 || echo 1\n"
+    )
+    old_way = "set -euo pipefail\n! venv/bin/pip freeze | grep -qxF pipenv==2026.10.3 && echo broken || echo fine\n"
+    ran = [
+        subprocess.run(["bash", "-c", body], cwd=tmp_path, capture_output=True, text=True, timeout=30)
+        for body in (script, old_way)
+    ]
+    assert ran[0].stdout.strip() == str(expected), ran[0].stderr
+    assert ran[1].stdout.strip() == "broken"  # what the old check did with the same pip
