@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,18 +20,14 @@ import pytest
 
 from stacks.machinery.selection import FRAMEWORKS
 from tests.conftest import REPO, SCENARIOS, write_scenario
+from tests.terraform.harness import Toolchain, validate_copy
 from tools.framework_parity import compare_outputs, provider_address
 
 # One worker runs the module: its fixture synthesizes everything with both frameworks (--dist loadgroup).
 pytestmark = [pytest.mark.cdktn, pytest.mark.xdist_group("cdktn_parity")]
+pytest_plugins = ["tests.terraform.fixtures"]
 
 SYNTH_TIMEOUT_SECONDS = 600
-TERRAFORM_TIMEOUT_SECONDS = 300
-MIRROR_CANDIDATES = (
-    Path("/opt/tf-plugins"),
-    Path("/usr/share/terraform/plugins"),
-    Path.home() / ".terraform.d/plugins",
-)
 
 # Builds one app from every .tfvars file in a folder (the scenarios share environment = "prod", so main.py's
 # load_all would refuse them together) and synthesizes it, as tests/conftest.py's synth_outdir fixture does.
@@ -127,48 +122,13 @@ def test_the_outputs_really_come_from_two_frameworks(outputs: dict[str, Outputs]
         assert addresses == {(kind, name) for kind, blocks in other.get("resource", {}).items() for name in blocks}
 
 
-def provider_mirror() -> Path | None:
-    return next((p for p in MIRROR_CANDIDATES if (p / "registry.terraform.io" / "hashicorp" / "aws").is_dir()), None)
-
-
 @pytest.mark.terraform
-def test_cdk_terrain_output_passes_terraform_validate(outputs: dict[str, Outputs], tmp_path: Path) -> None:
-    terraform, mirror = shutil.which("terraform"), provider_mirror()
-    if terraform is None or mirror is None:
-        pytest.skip(
-            f"needs terraform on PATH and the hashicorp/aws provider mirror (terraform={terraform}, mirror={mirror})"
-        )
-    versions = sorted(p.name for p in (mirror / "registry.terraform.io" / "hashicorp" / "aws").iterdir())
-    cli_config = tmp_path / "mirror.tfrc"
-    cli_config.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{mirror}"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }}\n'
-        '  direct { exclude = ["registry.terraform.io/hashicorp/aws"] }\n}\n'
-    )
-    (tmp_path / "plugin-cache").mkdir()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TF_")},
-        "TF_CLI_CONFIG_FILE": str(cli_config),
-        "TF_PLUGIN_CACHE_DIR": str(tmp_path / "plugin-cache"),
-        "TF_IN_AUTOMATION": "1",
-        "CHECKPOINT_DISABLE": "1",
-    }
-    validated = []
-    for stack_file in sorted(outputs["cdktn"].shipped.glob("stacks/*/cdk.tf.json")):
-        workdir = tmp_path / stack_file.parent.name
-        shutil.copytree(stack_file.parent, workdir)
-        # Pin the mirrored provider in place of the bindings' newer constraint (an override file, as the terraform tier does).
-        override = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": versions[-1]}}}}
-        (workdir / "provider_override.tf.json").write_text(json.dumps(override))
-        for command in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
-            result = subprocess.run(
-                [terraform, *command],
-                cwd=workdir,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=TERRAFORM_TIMEOUT_SECONDS,
-            )
-            assert result.returncode == 0, f"terraform {command[0]} of {workdir.name}:\n{result.stdout}{result.stderr}"
-        validated.append(workdir.name)
-    assert len(validated) == 3
+def test_cdk_terrain_output_passes_terraform_validate(
+    outputs: dict[str, Outputs], toolchain: Toolchain, tmp_path: Path
+) -> None:
+    """With the terraform tier's toolchain (the mirror it finds, the provider pinned by an override file)."""
+    stacks = sorted(outputs["cdktn"].shipped.glob("stacks/*/cdk.tf.json"))
+    for stack_file in stacks:
+        _, errors = validate_copy(toolchain, stack_file.parent, tmp_path / stack_file.parent.name)
+        assert not errors, f"{stack_file.parent.name} ({toolchain.banner}): " + "; ".join(errors)
+    assert len(stacks) == 3

@@ -313,6 +313,19 @@ def planned_actions(plan_output: str) -> list[tuple[str, str]]:
     return changes
 
 
+def validate_copy(toolchain: Toolchain, folder: Path, workdir: Path) -> tuple[StackCopy, list[str]]:
+    """A copy of a synthesized stack folder with the mirrored provider pinned, after ``terraform init -backend=false``
+    and ``terraform validate``: the copy, and one line per error (none when it is valid)."""
+    stack = StackCopy.of(folder, workdir)
+    stack.write_override(PIN_OVERRIDE, pin_override(toolchain.provider_version))
+    terraform(toolchain, stack.path, "init", "-backend=false", "-input=false", "-no-color", timeout=180)
+    result = terraform(toolchain, stack.path, "validate", "-json", "-no-color", timeout=180, ok=(0, 1))
+    diagnostics = json.loads(result.stdout)
+    if diagnostics["valid"]:
+        return stack, []
+    return stack, validation_errors(diagnostics, toolchain.provider_version) or ["terraform validate: not valid"]
+
+
 def validation_errors(diagnostics: Mapping[str, Any], provider_version: str) -> list[str]:
     """One line per error of ``terraform validate -json``: the resource, the argument and what is wrong."""
     lines = []
