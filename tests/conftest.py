@@ -1,4 +1,5 @@
-"""Shared fixtures: scenario configs, synthesized once per test session and parsed into dicts."""
+"""Shared fixtures: scenario configs, synthesized once and shared across workers and runs (tests/synth_cache.py), parsed
+into dicts."""
 
 from __future__ import annotations
 
