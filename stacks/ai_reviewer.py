@@ -8,7 +8,7 @@ from typing import Any
 
 from stacks.buckets import SecureBucket
 from stacks.config import AtlantisConfig
-from stacks.lambda_archive import archive
+from stacks.lambda_archive import archive, folder_files
 from stacks.lambda_function import LambdaNetwork, PythonLambda
 from stacks.lambda_layer import layer_directory
 from stacks.machinery.aws import aws
@@ -151,7 +151,7 @@ class AiReviewer(Construct):
         logs_kms_arn: str | None,
     ) -> PythonLambda:
         config = self.config
-        layer_zip = archive(layer_directory("ai_reviewer"), "ai_reviewer-dependencies")
+        layer_zip = archive(folder_files(layer_directory("ai_reviewer")), "ai_reviewer-dependencies")
         dependencies = TerraformAsset(self, "dependencies", path=str(layer_zip), type=AssetType.FILE)
         layer = aws.lambda_layer_version.LambdaLayerVersion(
             self,

@@ -4,7 +4,7 @@ cdktf's ARCHIVE assets zip a folder on every synth with archiver (zlib level 9, 
 cdktf 0.21.0 lib/private/fs.js:53-82) and keep each file's modification time. The zip bytes, and with them the
 ``source_code_hash`` (``filebase64sha256`` of the zip), then change with every fresh clone, CI runner or rebuilt
 layer folder, so each deploy from another checkout re-uploads unchanged functions and publishes a new layer
-version. Here each folder is zipped once per content, into ``build/lambda-archives/<digest>/<name>.zip``: entries in
+version. Here the files are zipped once per content, into ``build/lambda-archives/<digest>/<name>.zip``: entries in
 sorted order, dated 1980-01-01, mode 0644 (0755 where executable), and the stack uses the zip as a FILE asset.
 """
 
@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from stacks.config import PROJECT_ROOT
@@ -23,17 +24,22 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 COMPRESS_LEVEL = 6
 
 
-def _entries(folder: Path) -> list[tuple[str, Path, bool]]:
-    """(name in the zip, file, executable) for every file under the folder, sorted by name."""
-    files = (path for path in folder.rglob("*") if path.is_file())
-    return sorted((path.relative_to(folder).as_posix(), path, os.access(path, os.X_OK)) for path in files)
-
-
-def archive(folder: Path, name: str) -> Path:
-    """The folder's zip (its contents at the zip's root), built unless an identical one exists."""
+def folder_files(folder: Path, *, prefix: str = "", skip: Callable[[Path], bool] | None = None) -> dict[str, Path]:
+    """Every file under the folder by its name in the zip (``prefix`` + its path in the folder), leaving out those
+    ``skip`` takes (it gets the path relative to the folder)."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is missing; expected the folder to zip for the Lambda")
-    entries = _entries(folder)
+    files = (path for path in folder.rglob("*") if path.is_file())
+    return {
+        prefix + path.relative_to(folder).as_posix(): path
+        for path in files
+        if skip is None or not skip(path.relative_to(folder))
+    }
+
+
+def archive(files: Mapping[str, Path], name: str) -> Path:
+    """The zip of these files (zip name -> file), built unless an identical one exists."""
+    entries = sorted((entry_name, path, os.access(path, os.X_OK)) for entry_name, path in files.items())
     digest = hashlib.sha256()
     for entry_name, path, executable in entries:
         digest.update(entry_name.encode() + b"\0" + path.read_bytes() + (b"\1" if executable else b"\0"))

@@ -6,50 +6,31 @@ The zip holds the package folder itself (``<package>/handler.py``), so the runti
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stacks.config import PROJECT_ROOT, AtlantisConfig
 from stacks.iam import assume_role_policy, policy_document
-from stacks.lambda_archive import archive
+from stacks.lambda_archive import archive, folder_files
 from stacks.machinery.aws import aws
 from stacks.machinery.framework import AssetType, Construct, Fn, TerraformAsset
 from stacks.queues import dead_letter_queue
 
 LAMBDA_SOURCE = PROJECT_ROOT / "lambda"
-STAGING = PROJECT_ROOT / "build" / "lambda-src"
 RUNTIME = "python3.12"
 
 
-def stage_package(package: str) -> Path:
-    """Copy lambda/<package> (sources only, no caches) into build/lambda-src/<package>/<digest>/<package>.
-
-    The folder is named after the sources' digest and made by renaming a private copy into place, so two syntheses
-    running at once in one checkout (two test workers, a CI job beside a developer) never see a half-written copy.
-    """
+def package_files(package: str) -> dict[str, Path]:
+    """lambda/<package>'s sources (no caches, no tests) by their names in the zip, ``<package>/...``."""
     source = LAMBDA_SOURCE / package
     if not (source / "handler.py").is_file():
         raise FileNotFoundError(f"{source}/handler.py is missing; expected the Lambda package there")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
-    digest = hashlib.sha256()
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_file() and not ignore(str(path.parent), [path.name]) and "tests" not in relative.parts:
-            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
-    root = STAGING / package / digest.hexdigest()[:16]
-    if not (root / package).is_dir():
-        root.parent.mkdir(parents=True, exist_ok=True)
-        private = Path(tempfile.mkdtemp(dir=root.parent, prefix=".staging-"))
-        shutil.copytree(source, private / package, ignore=ignore)
-        try:
-            private.rename(root)
-        except OSError:  # another synthesis put the same sources in place first
-            shutil.rmtree(private, ignore_errors=True)
-    return root
+    return folder_files(source, prefix=f"{package}/", skip=_not_shipped)
+
+
+def _not_shipped(relative: Path) -> bool:
+    return bool({"__pycache__", "tests"} & set(relative.parts)) or relative.suffix == ".pyc"
 
 
 @dataclass(frozen=True)
@@ -84,7 +65,7 @@ class PythonLambda(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = function_name
-        code = archive(stage_package(package), package)
+        code = archive(package_files(package), package)
         asset = TerraformAsset(self, "code", path=str(code), type=AssetType.FILE)
         self.log_group = aws.cloudwatch_log_group.CloudwatchLogGroup(
             self,

@@ -1,6 +1,6 @@
 """The test session's synthesis of every scenario, done once and shared: across the xdist workers of a run (each
-synthesizes its share, none waits for a synth another is already doing) and across runs on the same code (the fast
-suite's synth serves the integration tier in `.ci/run`).
+synthesizes the entries no other worker has taken, and waits only for those another is still building) and across
+runs on the same code (the fast suite's synth serves the integration tier in `.ci/run`).
 
 Each scenario is its own cdktf app, in a cache entry named by a digest of what decides its output: the scenario's
 config values, every file the synth reads (stacks/, lambda/, the locks of the installed framework) and the STACKKIT_

@@ -60,7 +60,8 @@ def clean_environment(name: str, outdir: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outputs]:
-    """Both frameworks' synths, one after another: concurrent synths of one checkout would share build/lambda-src/."""
+    """Both frameworks' synths, one after another (each is a whole synth of its own; side by side they would only
+    compete for the two cores)."""
     base = tmp_path_factory.mktemp("parity")
     scenario_dir = base / "scenarios"
     scenario_dir.mkdir()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stacks import lambda_archive
+from stacks import lambda_archive, lambda_function
 from tests.conftest import resources
 
 
@@ -30,20 +30,24 @@ def make_package(root: Path) -> Path:
     return root
 
 
+def zip_of(folder: Path) -> Path:
+    return lambda_archive.archive(lambda_archive.folder_files(folder), "layer")
+
+
 def test_the_same_files_zip_to_the_same_bytes_whatever_their_timestamps(archives: Path, tmp_path: Path) -> None:
     first = make_package(tmp_path / "clone-a")
     second = make_package(tmp_path / "clone-b")
     for path in second.rglob("*"):
         os.utime(path, (1_900_000_000, 1_900_000_000))  # another checkout, written years later
-    zipped = lambda_archive.archive(first, "layer")
-    assert lambda_archive.archive(second, "layer") == zipped
+    zipped = zip_of(first)
+    assert zip_of(second) == zipped
     rebuilt = zipped.read_bytes()
     zipped.unlink()
-    assert lambda_archive.archive(second, "layer").read_bytes() == rebuilt
+    assert zip_of(second).read_bytes() == rebuilt
 
 
 def test_entries_are_sorted_dated_1980_and_keep_only_the_executable_bit(archives: Path, tmp_path: Path) -> None:
-    zipped = lambda_archive.archive(make_package(tmp_path / "package"), "layer")
+    zipped = zip_of(make_package(tmp_path / "package"))
     with zipfile.ZipFile(zipped) as archive:
         infos = archive.infolist()
         assert [info.filename for info in infos] == [
@@ -63,23 +67,46 @@ def test_entries_are_sorted_dated_1980_and_keep_only_the_executable_bit(archives
 
 def test_a_change_of_content_or_mode_is_a_new_archive(archives: Path, tmp_path: Path) -> None:
     package = make_package(tmp_path / "package")
-    before = lambda_archive.archive(package, "layer")
+    before = zip_of(package)
     (package / "python" / "pkg" / "data.json").chmod(0o755)
-    made_executable = lambda_archive.archive(package, "layer")
+    made_executable = zip_of(package)
     (package / "python" / "pkg" / "data.json").write_text('{"a": 2}')
-    assert len({before, made_executable, lambda_archive.archive(package, "layer")}) == 3
+    assert len({before, made_executable, zip_of(package)}) == 3
 
 
 def test_an_existing_archive_is_reused_as_it_is(archives: Path, tmp_path: Path) -> None:
     package = make_package(tmp_path / "package")
-    zipped = lambda_archive.archive(package, "layer")
+    zipped = zip_of(package)
     written = zipped.stat().st_mtime_ns
-    assert lambda_archive.archive(package, "layer") == zipped and zipped.stat().st_mtime_ns == written
+    assert zip_of(package) == zipped and zipped.stat().st_mtime_ns == written
 
 
 def test_a_missing_folder_is_one_clear_line(archives: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nothing-here is missing; expected the folder to zip for the Lambda$"):
-        lambda_archive.archive(tmp_path / "nothing-here", "layer")
+        lambda_archive.folder_files(tmp_path / "nothing-here")
+
+
+def test_a_lambda_package_ships_its_sources_under_its_name_without_caches_or_tests(
+    archives: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "lambda" / "notifier"
+    for relative in (
+        "handler.py",
+        "blocks/format.py",
+        "__pycache__/handler.cpython-312.pyc",
+        "stale.pyc",
+        "tests/test_handler.py",
+        "blocks/tests/test_format.py",
+    ):
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package / relative).write_text("")
+    monkeypatch.setattr(lambda_function, "LAMBDA_SOURCE", tmp_path / "lambda")
+    files = lambda_function.package_files("notifier")
+    assert sorted(files) == ["notifier/blocks/format.py", "notifier/handler.py"]
+    with pytest.raises(
+        FileNotFoundError, match=r"lambda/missing/handler.py is missing; expected the Lambda package there$"
+    ):
+        lambda_function.package_files("missing")
 
 
 def test_every_lambda_and_layer_of_the_stack_ships_a_reproducible_zip(

@@ -153,7 +153,8 @@ for line in ["certifi==2026.1.1", "pipenv==2026.10.3", "virtualenv==21.0.0"]:
         print(line, flush=True)  # pip writes freeze output through logging, a flush per line
     except BrokenPipeError:
         sys.exit(1)
-    time.sleep(0.2)  # a loaded machine: the reader has seen its match before the next line comes
+    if line.startswith("pipenv"):
+        time.sleep(0.5)  # a loaded machine: the reader has seen its match before the next line comes
 """
 
 
